@@ -1,0 +1,1 @@
+"""The local Kling-compatible server and the animatic renderer."""

@@ -1,0 +1,1 @@
+"""PySide6 widgets, panels, table models and dialogs."""
