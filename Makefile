@@ -1,0 +1,58 @@
+# Kling Studio — two commands do all set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.deps-stamp
+# Qt's xcb platform and QtMultimedia need these on Debian/Ubuntu (see docs/ARCHITECTURE notes).
+QT_DEBS := libpulse0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+           libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxcb-cursor0 \
+           libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+QT_LIBS := libpulse.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1
+
+.PHONY: run test lint types pytest syslibs venv screenshots bench package package-check clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+syslibs:
+	@missing=""; for lib in $(QT_LIBS); do ldconfig -p | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Qt system libraries (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(QT_DEBS) >/dev/null; \
+	  else \
+	    echo "Qt needs system libraries (missing:$$missing). Run:"; \
+	    echo "  sudo apt-get install -y $(QT_DEBS)"; \
+	  fi; \
+	fi
+
+run: $(STAMP) syslibs
+	$(PY) -m kling_studio $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check kling_studio tests benchmarks
+	$(VENV)/bin/ruff format --check kling_studio tests benchmarks
+
+types: $(STAMP)
+	$(VENV)/bin/mypy kling_studio
+
+pytest: $(STAMP) syslibs
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint types pytest
+
+screenshots: $(STAMP) syslibs
+	QT_QPA_PLATFORM=offscreen $(PY) -m kling_studio.ui.screenshots docs/screenshots
+
+bench: $(STAMP)
+	for b in benchmarks/*_bench.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
