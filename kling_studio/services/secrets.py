@@ -1,0 +1,59 @@
+"""The API key: from ``KLING_STUDIO_API_KEY`` or the system keyring (service ``kling-studio``).
+
+Never from a project file, never written to the store, settings or logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+import keyring
+from keyring.errors import KeyringError
+
+ENV_VAR = "KLING_STUDIO_API_KEY"
+KEYRING_SERVICE = "kling-studio"
+KEYRING_USER = "api-key"
+
+log = logging.getLogger("kling_studio.secrets")
+
+
+def get_api_key() -> str | None:
+    """The key from the environment first, then the keyring; None when neither has one."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    if value:
+        return value
+    try:
+        stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
+    except (KeyringError, RuntimeError) as exc:  # no usable backend on this desktop
+        log.warning("the system keyring is unavailable: %s", type(exc).__name__)
+        return None
+    return stored.strip() or None if stored else None
+
+
+def key_source() -> str | None:
+    """ "environment", "keyring" or None: where the key in use comes from (for the settings dialog)."""
+    if os.environ.get(ENV_VAR, "").strip():
+        return "environment"
+    try:
+        return "keyring" if keyring.get_password(KEYRING_SERVICE, KEYRING_USER) else None
+    except (KeyringError, RuntimeError):
+        return None
+
+
+def set_api_key(key: str) -> None:
+    """Store the key in the keyring. Raises KeyringError when no keyring is usable."""
+    keyring.set_password(KEYRING_SERVICE, KEYRING_USER, key.strip())
+
+
+def delete_api_key() -> None:
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
+        keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
+
+
+def mask(key: str | None) -> str:
+    """A safe display form: the last 4 characters at most."""
+    if not key:
+        return "(none)"
+    return "•" * 8 + key[-4:] if len(key) > 8 else "•" * 8
