@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.deps-stamp
 # Qt's xcb platform and QtMultimedia need these on Debian/Ubuntu (see docs/ARCHITECTURE notes).
 QT_DEBS := libpulse0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
            libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxcb-cursor0 \
-           libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+           libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
 QT_LIBS := libpulse.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1
 
 .PHONY: run test lint types pytest syslibs venv screenshots bench package package-check clean
@@ -23,6 +23,7 @@ venv: $(STAMP)
 
 syslibs:
 	@missing=""; for lib in $(QT_LIBS); do ldconfig -p | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing DejaVuSans.ttf"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Qt system libraries (missing:$$missing)"; \
