@@ -1,0 +1,173 @@
+"""Logging to a rotating file in the platform's log folder, with secrets scrubbed from every record.
+
+The API key must never reach a log. Code is written not to log it, and this module is the
+second line: a filter on our handlers rewrites each record before it is formatted, replacing
+the configured key (from the environment or the keyring, plus any registered later) and anything
+shaped like a Bearer token, an Authorization header or an ``api_key=`` pair. The same scrubbing
+runs in the log-record factory, so handlers that were added before ours see clean records too.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from kling_studio.services.paths import app_paths
+
+LOG_FILE_NAME = "kling-studio.log"
+MAX_BYTES = 1_000_000
+BACKUP_COUNT = 5
+REDACTED = "[redacted]"
+MIN_SECRET_CHARS = 4  # shorter "secrets" would blank out ordinary words
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+_TOKEN = r"[^\s\"',;}\])]+"
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)" + _TOKEN), r"\1\2" + REDACTED),
+    (
+        re.compile(r"(?i)(\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?!(?:bearer|basic|token)\s)" + _TOKEN),
+        r"\1" + REDACTED,
+    ),
+    (
+        re.compile(r"(?i)(\b(?:kling_studio_)?(?:x-)?api[_-]?key[\"']?\s*[:=]\s*[\"']?)" + _TOKEN),
+        r"\1" + REDACTED,
+    ),
+)
+
+
+class SecretRedactingFilter(logging.Filter):
+    """Rewrites a record's message (and exception text) with secrets replaced; never drops a record."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: frozenset[str] = frozenset()
+        for secret in secrets:
+            self.add_secret(secret)
+
+    def add_secret(self, secret: str | None) -> None:
+        if not secret or len(secret.strip()) < MIN_SECRET_CHARS:
+            return
+        secret = secret.strip()
+        forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+        with self._lock:
+            self._secrets = self._secrets | forms
+
+    def redact(self, text: str) -> str:
+        # Longest first, so a key that contains another registered value is removed whole.
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep what we can, without the arguments
+            message = f"{record.msg!r} (unformattable arguments)"
+        record.msg = self.redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+_filter = SecretRedactingFilter()
+_handlers: list[logging.Handler] = []
+_previous_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def _redacting_record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    # Scrubbing at creation covers every handler, including ones added before ours.
+    assert _previous_factory is not None
+    record = _previous_factory(*args, **kwargs)
+    _filter.filter(record)
+    return record
+
+
+def redacting_filter() -> SecretRedactingFilter:
+    """The process-wide filter (attach it to any extra handler you add)."""
+    return _filter
+
+
+def register_secret(secret: str | None) -> None:
+    """Redact this value from every later record (call when the user enters a new key)."""
+    _filter.add_secret(secret)
+
+
+def _configured_key() -> str | None:
+    from kling_studio.services.secrets import get_api_key
+
+    try:
+        return get_api_key()
+    except Exception:  # logging must come up even when the keyring is broken
+        return None
+
+
+def setup_logging(
+    log_dir: Path | None = None,
+    level: int = logging.INFO,
+    *,
+    console: bool = False,
+    max_bytes: int = MAX_BYTES,
+    backup_count: int = BACKUP_COUNT,
+) -> Path:
+    """Log to ``<log_dir>/kling-studio.log`` (rotating, ``max_bytes`` × ``backup_count``).
+
+    ``log_dir`` defaults to ``app_paths().log_dir``. Calling it again replaces the handlers
+    it installed before. Returns the log file's path.
+    """
+    directory = Path(log_dir) if log_dir is not None else app_paths().log_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LOG_FILE_NAME
+    shutdown_logging()
+    register_secret(_configured_key())
+    global _previous_factory
+    if _previous_factory is None:
+        _previous_factory = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_redacting_record_factory)
+
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
+    )
+    handlers: list[logging.Handler] = [file_handler]
+    if console:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    root = logging.getLogger()
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setLevel(level)
+        handler.addFilter(_filter)
+        root.addHandler(handler)
+        _handlers.append(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    logging.getLogger("kling_studio").setLevel(level)
+    logging.captureWarnings(True)
+    return path
+
+
+def shutdown_logging() -> None:
+    """Remove and close the handlers ``setup_logging`` installed (tests, and at exit)."""
+    global _previous_factory
+    if _previous_factory is not None and logging.getLogRecordFactory() is _redacting_record_factory:
+        logging.setLogRecordFactory(_previous_factory)
+        _previous_factory = None
+    root = logging.getLogger()
+    while _handlers:
+        handler = _handlers.pop()
+        root.removeHandler(handler)
+        handler.close()
