@@ -1,0 +1,360 @@
+"""The async client for Kling 3.0 Turbo through APIMart (contract §1–4).
+
+``KlingClient`` owns the application's one ``httpx.AsyncClient``. Every method either returns a
+typed value or raises a ``KlingAPIError`` subclass with plain words and a next step; retries
+follow the contract (reads retry freely, a submit only when a second copy cannot start a second
+task). The API key travels only to the API's own origin and never reaches logs, error text or
+``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import mimetypes
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from kling_studio import __version__
+from kling_studio.domain.limits import KLING_3_TURBO, MB
+from kling_studio.services.api_download import ProgressCallback, check_download_url, download_file
+from kling_studio.services.api_errors import (
+    KlingAPIError,
+    NotFoundError,
+    ProtocolError,
+    ValidationError,
+    error_for_status,
+    error_from_response,
+    looks_like_html,
+    network_error,
+    scrub,
+    server_text,
+)
+from kling_studio.services.api_models import TaskStatus, parse_submit, parse_upload
+from kling_studio.services.retry import (
+    RetryPolicy,
+    is_retryable_read,
+    is_retryable_submit,
+    submit_may_have_arrived,
+)
+
+log = logging.getLogger("kling_studio.api")
+
+DEFAULT_BASE_URL = "https://api.apimart.ai"
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_IDEMPOTENCY_KEY = 191
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str) -> httpx.URL:
+    """https only; plain http only to this machine (the local server)."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"The base URL {base_url!r} is not a valid URL ({exc}).") from None
+    if not url.host:
+        raise ValueError(f"The base URL {base_url!r} has no host name.")
+    if url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.host)):
+        return url
+    raise ValueError(
+        f"The base URL {base_url!r} must start with https:// (plain http is allowed only for "
+        "localhost / 127.0.0.1 / ::1)."
+    )
+
+
+def _visible_ascii(text: str) -> bool:
+    return all(0x21 <= ord(ch) <= 0x7E for ch in text)
+
+
+def check_idempotency_key(key: str) -> str:
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not _visible_ascii(key):
+        raise ValueError(f"An Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} visible ASCII characters.")
+    return key
+
+
+def _clean_key(api_key: str | None) -> str | None:
+    if api_key is None or not api_key.strip():
+        return None
+    key = api_key.strip()
+    if not _visible_ascii(key):
+        # Never quote the key: the message may be shown or logged.
+        raise ValueError("The API key contains spaces or characters that cannot be sent; paste it again.")
+    return key
+
+
+def _sniff_image(data: bytes) -> str | None:
+    for magic, content_type in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return content_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class KlingClient:
+    """Submit, poll, upload, download and read the model schema; one instance per backend."""
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        response_version: str | None = None,
+    ) -> None:
+        self._base = check_base_url(base_url)
+        self._key = _clean_key(api_key)
+        if response_version is not None and (not response_version or not _visible_ascii(response_version)):
+            raise ValueError("The response version must be visible ASCII characters, e.g. 2026-07-27.")
+        self._response_version = response_version
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        # verify=True always: there is deliberately no switch to turn certificate checks off.
+        self._http = httpx.AsyncClient(
+            base_url=self._base,
+            transport=transport,
+            timeout=TIMEOUT,
+            verify=True,
+            follow_redirects=False,
+            headers={"User-Agent": f"KlingStudio/{__version__}"},
+        )
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return str(self._base)
+
+    @property
+    def has_key(self) -> bool:
+        return self._key is not None
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> KlingClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"KlingClient(base_url={str(self._base)!r}, api_key={'set' if self._key else 'none'})"
+
+    # ----------------------------------------------------------------- API calls
+
+    async def submit(self, request: Mapping[str, Any], idempotency_key: str) -> str:
+        """Start a generation; returns the task id. Retried only with this same key."""
+        check_idempotency_key(idempotency_key)
+        body = json.dumps(dict(request), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        payload, response = await self._call(
+            "POST",
+            "/v1/videos/generations",
+            what="submit the generation",
+            retryable=is_retryable_submit,
+            content=body.encode("utf-8"),
+            headers={"Content-Type": "application/json", "Idempotency-Key": idempotency_key},
+            submit=True,
+        )
+        task_id = parse_submit(payload)
+        replayed = response.headers.get("idempotency-replayed", "").lower() == "true"
+        log.info("Submitted task %s%s", task_id, " (the service replayed an earlier answer)" if replayed else "")
+        return task_id
+
+    async def get_task(self, task_id: str, *, language: str = "en") -> TaskStatus:
+        if not isinstance(task_id, str) or not task_id.strip():
+            raise ValueError("A task id is needed to check a task.")
+        payload, _ = await self._call(
+            "GET",
+            f"/v1/tasks/{quote(task_id, safe='')}",
+            what=f"check task {task_id}",
+            retryable=is_retryable_read,
+            params={"language": language},
+        )
+        return TaskStatus.from_response(payload, task_id=task_id)
+
+    async def upload_image(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        data: bytes | None = None,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """Upload a first frame (the file at ``path``, or ``data``); returns the hosted URL."""
+        source = Path(path)
+        if data is None:
+            data = await asyncio.to_thread(source.read_bytes)
+        name = filename or source.name or "image"
+        ctype = content_type or _sniff_image(data) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        limit = KLING_3_TURBO.upload_max_bytes
+        if len(data) > limit:
+            raise ValidationError(
+                f"The image is {len(data) / MB:.1f} MB; the upload limit is {limit // MB} MB.",
+                next_step="Use a smaller image (Kling Studio re-encodes large images as JPEG before upload).",
+            )
+        payload, _ = await self._call(
+            "POST",
+            "/v1/uploads/images",
+            what="upload the first-frame image",
+            retryable=is_retryable_read,
+            files={"file": (name, data, ctype)},
+        )
+        return parse_upload(payload)
+
+    async def model_schema(self) -> dict[str, Any]:
+        payload, _ = await self._call(
+            "GET",
+            "/v1/model-schema",
+            what="read the model schema",
+            retryable=is_retryable_read,
+            params={"model": KLING_3_TURBO.model, "operation": "video_generation"},
+        )
+        if isinstance(payload, dict) and "input_schema" not in payload and isinstance(payload.get("data"), dict):
+            payload = payload["data"]
+        if not isinstance(payload, dict):
+            raise ProtocolError("The model schema answer was not a JSON object.")
+        return payload
+
+    async def download(self, url: str, dest: Path, on_progress: ProgressCallback | None = None) -> Path:
+        """Fetch a result video to ``dest`` (atomically); ``on_progress(done, total or None)``."""
+        target = check_download_url(url)
+        return await download_file(
+            self._http,
+            url,
+            Path(dest),
+            policy=self._retry,
+            sleep=self._sleep,
+            headers=self._download_headers(target),
+            on_progress=on_progress,
+            secret=self._key,
+        )
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _api_headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        if self._response_version:
+            headers["X-APIMart-Response-Version"] = self._response_version
+        if extra:
+            headers.update(extra)
+        return headers
+
+    def _download_headers(self, url: httpx.URL) -> dict[str, str]:
+        # Result links live on other hosts (a CDN): the key goes only to the API's own origin.
+        same_origin = (url.scheme, url.host, url.port) == (self._base.scheme, self._base.host, self._base.port)
+        headers = {"Accept": "*/*"}
+        if same_origin and self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        return headers
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        retryable: Callable[[KlingAPIError], bool],
+        submit: bool = False,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, httpx.Response]:
+        attempts = self._retry.max_attempts
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, path, what=what, submit=submit, headers=headers, **kwargs)
+            if not isinstance(outcome, KlingAPIError):
+                return outcome
+            error = outcome
+            if isinstance(error, NotFoundError) and not path.startswith("/v1/tasks/"):
+                error.next_step = "Check the base URL in Settings: the service has no such address."
+            if attempt >= attempts or not retryable(error):
+                raise error
+            delay = self._retry.delay(attempt, error.retry_after)
+            log.warning(
+                "Could not %s (attempt %d of %d): %s Retrying in %.1f s.", what, attempt, attempts, error.message, delay
+            )
+            await self._sleep(delay)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        submit: bool,
+        headers: Mapping[str, str] | None,
+        **kwargs: Any,
+    ) -> tuple[Any, httpx.Response] | KlingAPIError:
+        try:
+            response = await self._http.request(method, path, headers=self._api_headers(headers), **kwargs)
+        except httpx.TransportError as exc:
+            return network_error(
+                exc, what=what, host=self._base.host, outcome_unknown=submit and submit_may_have_arrived(exc)
+            )
+        except httpx.RequestError as exc:  # decoding or redirect trouble: the answer was not usable
+            return ProtocolError(f"Could not {what}: the answer could not be read ({type(exc).__name__}).")
+        log.debug("%s %s -> %d", method, path, response.status_code)
+        if not response.is_success:
+            return error_from_response(response, what=what, secret=self._key)
+        return self._interpret(response, what=what)
+
+    def _interpret(self, response: httpx.Response, *, what: str) -> tuple[Any, httpx.Response] | KlingAPIError:
+        """A 2xx answer's JSON, or the error it carries in its body."""
+        body = response.content
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            kind = "a web page" if looks_like_html(body, response.headers.get("content-type", "")) else "text"
+            return ProtocolError(
+                f"Could not {what}: the server answered with {kind} instead of JSON (HTTP {response.status_code})."
+            )
+        if isinstance(payload, Mapping):
+            text, etype, param = server_text(payload)
+            if payload.get("success") is False:
+                return ProtocolError(f"Could not {what}: the service said: {scrub(text or 'failure', self._key)}.")
+            code = payload.get("code")
+            err = payload.get("error")
+            if isinstance(err, Mapping) and isinstance(err.get("code"), int):
+                code = err["code"]
+            if "data" not in payload and (err or (isinstance(code, int) and code >= 400)):
+                if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+                    return error_for_status(
+                        code, text or "", what=what, error_type=etype, param=param, secret=self._key
+                    )
+                return ProtocolError(f"Could not {what}: the service said: {scrub(text or str(err), self._key)}.")
+        return payload, response
