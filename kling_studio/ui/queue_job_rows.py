@@ -1,0 +1,179 @@
+"""The shared half of every job table: rows keyed by job id, fed by the engine's events.
+
+Each event becomes the smallest change a view can follow — ``beginInsertRows`` for a new job,
+``dataChanged`` over only the columns whose fields changed, ``beginRemoveRows`` for a removed
+one — so selection and scroll stay put while jobs are polled. ``modelReset`` happens only in
+``attach`` (the first load) and when a subclass changes what it lists.
+
+Rows are stored oldest first (appending is O(1) and keeps the id → position index valid) and
+shown newest first: row = count − 1 − position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from kling_studio.domain.job_record import EVENT_REMOVED, JobEvent, JobRecord
+from kling_studio.services.engine_api import JobEngineAPI
+
+RAW_ROLE = Qt.ItemDataRole.UserRole  # the cell's value for sorting and tests (number, str or None)
+JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+JOB_ROLE = Qt.ItemDataRole.UserRole + 2  # the whole JobRecord, for delegates and actions
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class JobRowsModel(QAbstractTableModel):
+    """Base class: subclasses set ``HEADERS`` and ``COLUMN_FIELDS`` and implement ``cell``."""
+
+    HEADERS: tuple[str, ...] = ()
+    # For each column, the JobRecord fields it shows; a change in any of them repaints that cell.
+    COLUMN_FIELDS: tuple[tuple[str, ...], ...] = ()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: list[JobRecord] = []
+        self._pos: dict[str, int] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # Feeding.
+
+    def attach(self, engine: JobEngineAPI) -> None:
+        """Load the engine's jobs once (the only reset) and follow its events from then on."""
+        self.detach()
+        self.beginResetModel()
+        self._jobs = [job for job in engine.jobs() if self.accepts(job)]
+        self._pos = {job.id: i for i, job in enumerate(self._jobs)}
+        self.endResetModel()
+        self._after_load()
+        self._unsubscribe = engine.subscribe(self.apply)
+
+    def detach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def accepts(self, job: JobRecord) -> bool:
+        """Whether this table lists the job at all (the takes list keeps one project's)."""
+        return True
+
+    def apply(self, event: JobEvent) -> None:
+        job = event.job
+        pos = self._pos.get(job.id)
+        if event.kind == EVENT_REMOVED or (pos is not None and not self.accepts(job)):
+            if pos is not None:
+                self._remove(pos)
+            return
+        if pos is None:
+            if self.accepts(job):
+                self._insert(job)
+            return
+        old = self._jobs[pos]
+        self._jobs[pos] = job
+        changed = [c for c, names in enumerate(self.COLUMN_FIELDS) if _differs(old, job, names)]
+        row = self._row(pos)
+        for first, last in _runs(changed):
+            self.dataChanged.emit(self.index(row, first), self.index(row, last))
+        self._after_update(old, job)
+
+    def _insert(self, job: JobRecord) -> None:
+        self.beginInsertRows(QModelIndex(), 0, 0)  # newest first: a new job is row 0
+        self._pos[job.id] = len(self._jobs)
+        self._jobs.append(job)
+        self.endInsertRows()
+        self._after_update(None, job)
+
+    def _remove(self, pos: int) -> None:
+        row = self._row(pos)
+        self.beginRemoveRows(QModelIndex(), row, row)
+        job = self._jobs.pop(pos)
+        del self._pos[job.id]
+        for i in range(pos, len(self._jobs)):
+            self._pos[self._jobs[i].id] = i
+        self.endRemoveRows()
+        self._after_remove(job)
+
+    # Hooks for subclasses.
+
+    def _after_load(self) -> None:
+        pass
+
+    def _after_update(self, old: JobRecord | None, new: JobRecord) -> None:
+        pass
+
+    def _after_remove(self, job: JobRecord) -> None:
+        pass
+
+    def cell(self, job: JobRecord, column: int, role: int) -> object:
+        raise NotImplementedError
+
+    # Lookups.
+
+    def _row(self, pos: int) -> int:
+        return len(self._jobs) - 1 - pos
+
+    def job_at(self, row: int) -> JobRecord:
+        return self._jobs[len(self._jobs) - 1 - row]
+
+    def row_of(self, job_id: str) -> int | None:
+        pos = self._pos.get(job_id)
+        return None if pos is None else self._row(pos)
+
+    def job(self, job_id: str) -> JobRecord | None:
+        pos = self._pos.get(job_id)
+        return None if pos is None else self._jobs[pos]
+
+    def records(self) -> Iterator[JobRecord]:
+        """Every listed job, oldest first."""
+        return iter(self._jobs)
+
+    def emit_cells(self, job_id: str, first: int, last: int, roles: Sequence[int] = ()) -> None:
+        row = self.row_of(job_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, first), self.index(row, last), list(roles))
+
+    # Qt's model interface.
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        horizontal = orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+        if horizontal and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or index.row() >= len(self._jobs) or index.column() >= len(self.HEADERS):
+            return None
+        job = self.job_at(index.row())
+        if role == JOB_ID_ROLE:
+            return job.id
+        if role == JOB_ROLE:
+            return job
+        return self.cell(job, index.column(), role)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
+def _differs(old: JobRecord, new: JobRecord, names: tuple[str, ...]) -> bool:
+    return any(getattr(old, n) != getattr(new, n) for n in names)
+
+
+def _runs(columns: list[int]) -> list[tuple[int, int]]:
+    """Contiguous runs: [1, 2, 5] → [(1, 2), (5, 5)], one ``dataChanged`` per run."""
+    runs: list[tuple[int, int]] = []
+    for c in columns:
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return runs

@@ -1,0 +1,221 @@
+"""The queue: one row per job, updated cell by cell from the engine's events.
+
+``QueueFilterProxy`` filters by state group and searches titles for the view.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+
+from kling_studio.domain.job_record import JobRecord
+from kling_studio.domain.jobs import JobState
+from kling_studio.ui import queue_format as fmt
+from kling_studio.ui.queue_delegates import state_icon
+from kling_studio.ui.queue_job_rows import JOB_ROLE, RAW_ROLE, JobRowsModel
+from kling_studio.ui.queue_thumbnails import ThumbnailCache
+
+COL_TITLE = 0
+COL_MODE = 1
+COL_LENGTH = 2
+COL_STATE = 3
+COL_PROGRESS = 4
+COL_ELAPSED = 5
+COL_REMAINING = 6
+COL_COST = 7
+
+_TIMES = ("state", "submitted_at", "finished_at", "updated_at", "estimated_time")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+# Filter groups offered by the panel: (label, states or None for all).
+STATE_FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
+    ("All jobs", None),
+    ("In flight", fmt.IN_FLIGHT_STATES),
+    ("Done", frozenset({JobState.DONE})),
+    ("Needs attention", frozenset({JobState.NEEDS_ATTENTION})),
+    ("Failed or expired", frozenset({JobState.FAILED, JobState.EXPIRED})),
+    ("Cancelled", frozenset({JobState.CANCELLED})),
+)
+
+
+class QueueTableModel(JobRowsModel):
+    job_done = Signal(str)  # a job reached "done" while we were watching (not on the first load)
+
+    HEADERS = ("Title", "Mode", "Length", "State", "Progress", "Elapsed", "Remaining", "Cost")
+    COLUMN_FIELDS = (
+        ("title", "video_path", "state", "task_id", "error_message"),
+        ("mode",),
+        ("duration", "resolution"),
+        ("state", "error_message", "remote_status"),
+        ("progress", "state"),
+        _TIMES,
+        _TIMES,
+        ("estimated_cost_usd", "actual_cost_usd", "state"),
+    )
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        thumbnails: ThumbnailCache | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._thumbs = thumbnails if thumbnails is not None else ThumbnailCache(self)
+        self._thumbs.ready.connect(self._on_thumbnail)
+        self._ticking: set[str] = set()
+        # The clock columns of running jobs change every second without an event.
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.tick)
+
+    @property
+    def thumbnails(self) -> ThumbnailCache:
+        return self._thumbs
+
+    def tick(self) -> None:
+        """Repaint elapsed/remaining for running jobs only."""
+        for job_id in self._ticking:
+            self.emit_cells(job_id, COL_ELAPSED, COL_REMAINING, (Qt.ItemDataRole.DisplayRole, RAW_ROLE))
+
+    def is_ticking(self) -> bool:
+        return self._timer.isActive()
+
+    def _after_load(self) -> None:
+        self._ticking = {job.id for job in self.records() if job.state in fmt.TICKING_STATES}
+        self._update_timer()
+
+    def _after_update(self, old: JobRecord | None, new: JobRecord) -> None:
+        if new.state is JobState.DONE and (old is None or old.state is not JobState.DONE):
+            self.job_done.emit(new.id)
+        if new.state in fmt.TICKING_STATES:
+            self._ticking.add(new.id)
+        else:
+            self._ticking.discard(new.id)
+        self._update_timer()
+
+    def _after_remove(self, job: JobRecord) -> None:
+        self._ticking.discard(job.id)
+        self._update_timer()
+
+    def _update_timer(self) -> None:
+        if self._ticking and not self._timer.isActive():
+            self._timer.start()
+        elif not self._ticking and self._timer.isActive():
+            self._timer.stop()
+
+    def _on_thumbnail(self, video_path: str) -> None:
+        for job in self.records():
+            if job.video_path == video_path:
+                self.emit_cells(job.id, COL_TITLE, COL_TITLE, (Qt.ItemDataRole.DecorationRole,))
+
+    def cell(self, job: JobRecord, column: int, role: int) -> object:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(job, column)
+        if role == RAW_ROLE:
+            return self._raw(job, column)
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column == COL_STATE:
+                return state_icon(job.state)
+            if column == COL_TITLE and job.state is JobState.DONE and job.video_path:
+                return self._thumbs.pixmap(job.video_path)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(job, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_ELAPSED, COL_REMAINING, COL_COST):
+            return int(_RIGHT.value)
+        return None
+
+    def _display(self, job: JobRecord, column: int) -> str | None:
+        now = self._clock()
+        if column == COL_TITLE:
+            return job.title or "Untitled"
+        if column == COL_MODE:
+            return fmt.mode_text(job)
+        if column == COL_LENGTH:
+            return fmt.length_text(job)
+        if column == COL_STATE:
+            return job.state.label
+        if column == COL_PROGRESS:
+            return f"{job.progress}%"
+        if column == COL_ELAPSED:
+            return fmt.elapsed_text(job, now)
+        if column == COL_REMAINING:
+            return fmt.remaining_text(job, now)
+        if column == COL_COST:
+            return fmt.cost_text(job)
+        return None
+
+    def _raw(self, job: JobRecord, column: int) -> object:
+        now = self._clock()
+        values: dict[int, Callable[[], object]] = {
+            COL_TITLE: lambda: job.title,
+            COL_MODE: lambda: job.mode,
+            COL_LENGTH: lambda: job.duration,
+            COL_STATE: lambda: job.state.value,
+            COL_PROGRESS: lambda: 100 if job.state is JobState.DONE else job.progress,
+            COL_ELAPSED: lambda: fmt.elapsed_seconds(job, now),
+            COL_REMAINING: lambda: fmt.remaining_seconds(job, now),
+            COL_COST: lambda: fmt.job_cost(job),
+        }
+        getter = values.get(column)
+        return getter() if getter else None
+
+    def _tooltip(self, job: JobRecord, column: int) -> str | None:
+        if column == COL_TITLE:
+            lines = [job.title or "Untitled"]
+            if job.task_id:
+                lines.append(f"Task {job.task_id}")
+            if job.video_path:
+                lines.append(job.video_path)
+            return "\n".join(lines)
+        if column == COL_STATE:
+            if job.error_message:
+                return f"{job.state.label}: {job.error_message}"
+            if job.remote_status:
+                return f"{job.state.label} (service says “{job.remote_status}”)"
+            return job.state.label
+        if column == COL_COST:
+            if job.actual_cost_usd is not None:
+                return "Charged by the service"
+            return "Estimate from the price list" if job.estimated_cost_usd is not None else None
+        return None
+
+
+class QueueFilterProxy(QSortFilterProxyModel):
+    """Filter by a group of states and search titles; sorts on the raw values."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._states: frozenset[JobState] | None = None
+        self._search = ""
+        self.setSortRole(RAW_ROLE)
+        self.setDynamicSortFilter(True)  # a job that changes state leaves or joins the filter
+
+    def set_state_filter(self, states: frozenset[JobState] | None) -> None:
+        self.beginFilterChange()
+        self._states = states
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_search_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._search = text.strip().casefold()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, JobRowsModel):
+            return True
+        job = model.job_at(source_row)
+        if self._states is not None and job.state not in self._states:
+            return False
+        return not self._search or self._search in (job.title or "").casefold()
+
+    def job_for(self, index: QModelIndex | QPersistentModelIndex) -> JobRecord | None:
+        if not index.isValid():
+            return None
+        job = index.data(JOB_ROLE)
+        return job if isinstance(job, JobRecord) else None
