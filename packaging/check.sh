@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The packaging check: desktop entry and AppStream metadata validate, the PyInstaller one-folder
+# app builds, prints --version, and opens its window offscreen and quits (--smoke).
+# Usage: packaging/check.sh          (KLING_SKIP_BUILD=1 reuses an existing dist/kling-studio)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+APP_ID=io.github.klingstudio.KlingStudio
+APP=dist/kling-studio/kling-studio
+check_start=$(date +%s)
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools"
+missing=()
+command -v desktop-file-validate >/dev/null || missing+=(desktop-file-utils)
+command -v appstreamcli >/dev/null || missing+=(appstream)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "check.sh needs: ${missing[*]}. Run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 2
+  fi
+fi
+echo "desktop-file-validate: $(command -v desktop-file-validate); $(appstreamcli --version)"
+
+step "desktop entry"
+desktop-file-validate "packaging/$APP_ID.desktop"
+echo "ok: packaging/$APP_ID.desktop"
+
+step "AppStream metainfo"
+appstreamcli validate --no-net "packaging/$APP_ID.metainfo.xml"
+
+step "PyInstaller one-folder build"
+if [ "${KLING_SKIP_BUILD:-0}" = 1 ] && [ -x "$APP" ]; then
+  echo "reusing $APP (KLING_SKIP_BUILD=1)"
+else
+  PY="$PY" packaging/build.sh
+fi
+
+step "bundled resources and adapters"
+internal=dist/kling-studio/_internal
+for f in kling_studio/resources/sample/sample.kling.json kling_studio/resources/sample/frames/first-frame.png \
+         kling_studio/resources/app/kling-studio.svg otio_fcpx_xml_adapter/plugin_manifest.json \
+         otio_cmx3600_adapter/cmx_3600.py; do
+  test -e "$internal/$f" || { echo "missing in the bundle: $f" >&2; exit 1; }
+done
+echo "ok"
+
+# The app must not read or write the user's own settings, keyring or library while checked.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+export KLING_STUDIO_HOME="$scratch/home" HOME="$scratch" XDG_CONFIG_HOME="$scratch/config" \
+  XDG_DATA_HOME="$scratch/data" XDG_CACHE_HOME="$scratch/cache" XDG_STATE_HOME="$scratch/state"
+unset KLING_STUDIO_API_KEY
+
+step "--version"
+expected="kling-studio $("$PY" -c 'import kling_studio; print(kling_studio.__version__)')"
+got=$("$APP" --version)
+echo "$got"
+[ "$got" = "$expected" ] || { echo "expected '$expected'" >&2; exit 1; }
+
+step "compile the bundled sample (frozen CLI)"
+"$APP" compile "$internal/kling_studio/resources/sample/sample.kling.json" >/dev/null
+echo "ok"
+
+step "--smoke (offscreen window)"
+QT_QPA_PLATFORM=offscreen timeout 120 "$APP" --smoke
+echo "ok"
+
+step "summary"
+echo "one-folder size: $(du -sh dist/kling-studio | cut -f1); check took $(( $(date +%s) - check_start )) s"
+echo "PACKAGING CHECK PASSED"
