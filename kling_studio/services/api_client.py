@@ -10,15 +10,16 @@ task). The API key travels only to the API's own origin and never reaches logs, 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import json
 import logging
 import mimetypes
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -105,6 +106,59 @@ def _clean_key(api_key: str | None) -> str | None:
     return key
 
 
+class _Secret:
+    """Holds the key so that no repr, vars() dump or debugger view prints it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+    __str__ = __repr__
+
+
+class _RedactFilter(logging.Filter):
+    """Last line of defence: a record that somehow holds the key is rewritten without it."""
+
+    def __init__(self, secret: _Secret) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        key = self._secret.reveal()
+        if key in text:
+            record.msg = text.replace(key, "***")
+            record.args = None
+        return True
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _redacting(
+    func: Callable[Concatenate[KlingClient, _P], Awaitable[_R]],
+) -> Callable[Concatenate[KlingClient, _P], Coroutine[Any, Any, _R]]:
+    """Whatever a server echoed back, the errors a public method raises never hold the key."""
+
+    @functools.wraps(func)
+    async def wrapper(self: KlingClient, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return await func(self, *args, **kwargs)
+        except KlingAPIError as exc:
+            self._redact(exc)
+            raise
+
+    return wrapper
+
+
 def _sniff_image(data: bytes) -> str | None:
     for magic, content_type in _IMAGE_MAGIC:
         if data.startswith(magic):
@@ -128,13 +182,17 @@ class KlingClient:
         response_version: str | None = None,
     ) -> None:
         self._base = check_base_url(base_url)
-        self._key = _clean_key(api_key)
+        key = _clean_key(api_key)
+        self._secret = _Secret(key) if key else None
         if response_version is not None and (not response_version or not _visible_ascii(response_version)):
             raise ValueError("The response version must be visible ASCII characters, e.g. 2026-07-27.")
         self._response_version = response_version
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         # verify=True always: there is deliberately no switch to turn certificate checks off.
+        self._log_filter = _RedactFilter(self._secret) if self._secret else None
+        if self._log_filter is not None:
+            log.addFilter(self._log_filter)
         self._http = httpx.AsyncClient(
             base_url=self._base,
             transport=transport,
@@ -145,6 +203,10 @@ class KlingClient:
         )
 
     # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def _key(self) -> str | None:
+        return self._secret.reveal() if self._secret else None
 
     @property
     def base_url(self) -> str:
@@ -159,6 +221,8 @@ class KlingClient:
         return self._http.is_closed
 
     async def aclose(self) -> None:
+        if self._log_filter is not None:
+            log.removeFilter(self._log_filter)
         await self._http.aclose()
 
     async def __aenter__(self) -> KlingClient:
@@ -174,6 +238,7 @@ class KlingClient:
 
     # ----------------------------------------------------------------- API calls
 
+    @_redacting
     async def submit(self, request: Mapping[str, Any], idempotency_key: str) -> str:
         """Start a generation; returns the task id. Retried only with this same key."""
         check_idempotency_key(idempotency_key)
@@ -192,6 +257,7 @@ class KlingClient:
         log.info("Submitted task %s%s", task_id, " (the service replayed an earlier answer)" if replayed else "")
         return task_id
 
+    @_redacting
     async def get_task(self, task_id: str, *, language: str = "en") -> TaskStatus:
         if not isinstance(task_id, str) or not task_id.strip():
             raise ValueError("A task id is needed to check a task.")
@@ -204,6 +270,7 @@ class KlingClient:
         )
         return TaskStatus.from_response(payload, task_id=task_id)
 
+    @_redacting
     async def upload_image(
         self,
         path: str | os.PathLike[str],
@@ -233,6 +300,7 @@ class KlingClient:
         )
         return parse_upload(payload)
 
+    @_redacting
     async def model_schema(self) -> dict[str, Any]:
         payload, _ = await self._call(
             "GET",
@@ -243,10 +311,11 @@ class KlingClient:
         )
         if isinstance(payload, dict) and "input_schema" not in payload and isinstance(payload.get("data"), dict):
             payload = payload["data"]
-        if not isinstance(payload, dict):
-            raise ProtocolError("The model schema answer was not a JSON object.")
+        if not isinstance(payload, dict) or not isinstance(payload.get("input_schema"), dict):
+            raise ProtocolError("The model schema answer had no input_schema object.")
         return payload
 
+    @_redacting
     async def download(self, url: str, dest: Path, on_progress: ProgressCallback | None = None) -> Path:
         """Fetch a result video to ``dest`` (atomically); ``on_progress(done, total or None)``."""
         target = check_download_url(url)
@@ -262,6 +331,14 @@ class KlingClient:
         )
 
     # ----------------------------------------------------------------- plumbing
+
+    def _redact(self, exc: KlingAPIError) -> None:
+        key = self._key
+        if key:
+            for name, value in list(vars(exc).items()):
+                if isinstance(value, str):
+                    setattr(exc, name, scrub(value, key))
+            exc.args = tuple(scrub(a, key) if isinstance(a, str) else a for a in exc.args)
 
     def _api_headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json"}

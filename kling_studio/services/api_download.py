@@ -32,7 +32,6 @@ from kling_studio.services.retry import RetryPolicy, is_retryable_read
 log = logging.getLogger("kling_studio.api")
 
 ProgressCallback = Callable[[int, int | None], None]
-CHUNK_SIZE = 256 * 1024
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
 _WHAT = "download the video"
 
@@ -216,7 +215,7 @@ async def _fetch_once(
             state.resumable = status == 206 or response.headers.get("accept-ranges", "").strip().lower() == "bytes"
             if on_progress is not None:
                 on_progress(state.written, state.total)
-            async for chunk in response.aiter_bytes(CHUNK_SIZE):
+            async for chunk in response.aiter_bytes():
                 if not chunk:
                     continue
                 if state.written == 0 and len(chunk) >= 8 and not is_mp4(chunk[:8]):

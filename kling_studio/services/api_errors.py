@@ -209,6 +209,8 @@ def error_for_status(
 ) -> KlingAPIError:
     """The typed error for an HTTP status (or an error code inside a 200 answer)."""
     text = _short(scrub(text, secret)).rstrip(".")
+    param = scrub(param, secret) if param is not None else None
+    error_type = scrub(error_type, secret) if error_type is not None else None
     common: dict[str, Any] = {"status": status, "error_type": error_type, "retry_after": retry_after}
 
     if status == 400 or status in (409, 413, 415, 422):
