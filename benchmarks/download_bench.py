@@ -1,0 +1,154 @@
+"""Download throughput and memory of ``KlingClient.download`` against curl, over loopback.
+
+Serves a generated MP4-looking file (default 200 MB) from ``python -m http.server`` in a child
+process on 127.0.0.1, downloads it with the client (streamed to disk, fsynced, renamed) and with
+``curl -o /dev/null``, and prints MB/s (10^6 bytes per second) and this process's memory growth.
+
+    .venv/bin/python benchmarks/download_bench.py [--size-mb 200] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kling_studio.services.api_client import KlingClient
+
+MB = 1_000_000
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def current_rss() -> int:
+    """Resident bytes now (Linux /proc), for sampling during the download."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * _PAGE
+
+
+def peak_rss() -> int:
+    """High-water resident bytes of this process (ru_maxrss is KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def make_file(folder: Path, size: int) -> Path:
+    path = folder / "result.mp4"
+    block = os.urandom(1 << 20)
+    with open(path, "wb") as fh:
+        fh.write(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
+        written = 24
+        while written < size:
+            piece = block[: min(len(block), size - written)]
+            fh.write(piece)
+            written += len(piece)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the file server did not start")
+
+
+async def client_run(url: str, dest: Path, samples: list[int]) -> float:
+    def sample(done: int, total: int | None) -> None:
+        # Every ~8 MB is plenty to see growth; /proc reads cost little.
+        if done - sample.last >= 8 * MB or done == total:
+            sample.last = done
+            samples.append(current_rss())
+
+    sample.last = 0  # type: ignore[attr-defined]
+    async with KlingClient(None, url.rsplit("/", 1)[0]) as client:
+        started = time.perf_counter()
+        await client.download(url, dest, on_progress=sample)
+        return time.perf_counter() - started
+
+
+def curl_run(url: str) -> float | None:
+    if shutil.which("curl") is None:
+        return None
+    out = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download}", url], check=True, capture_output=True, text=True
+    )
+    return float(out.stdout.strip().replace(",", "."))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    size = args.size_mb * MB
+
+    with tempfile.TemporaryDirectory(prefix="kling-bench-") as tmp:
+        folder = Path(tmp)
+        serve = folder / "serve"
+        serve.mkdir()
+        source = make_file(serve, size)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(serve)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(port)
+            url = f"http://127.0.0.1:{port}/{source.name}"
+            rss_before = current_rss()
+            peak_before = peak_rss()
+            samples: list[int] = []
+            client_speeds: list[float] = []
+            curl_speeds: list[float] = []
+            for run in range(args.runs):
+                dest = folder / "out" / f"clip-{run}.mp4"
+                seconds = asyncio.run(client_run(url, dest, samples))
+                if dest.stat().st_size != size:
+                    raise SystemExit(f"download size mismatch: {dest.stat().st_size} != {size}")
+                client_speeds.append(size / MB / seconds)
+                dest.unlink()
+                speed = curl_run(url)
+                if speed is not None:
+                    curl_speeds.append(speed / MB)
+            peak_after = peak_rss()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    print(f"file: {args.size_mb} MB over http://127.0.0.1 (python -m http.server), {args.runs} runs")
+    print(
+        f"KlingClient.download : median {statistics.median(client_speeds):8.1f} MB/s"
+        f"  (runs: {', '.join(f'{s:.1f}' for s in client_speeds)}; writes to disk + fsync + rename)"
+    )
+    if curl_speeds:
+        print(
+            f"curl -o /dev/null    : median {statistics.median(curl_speeds):8.1f} MB/s"
+            f"  (runs: {', '.join(f'{s:.1f}' for s in curl_speeds)})"
+        )
+    else:
+        print("curl                 : not installed, skipped")
+    print(f"peak RSS increase (ru_maxrss)        : {(peak_after - peak_before) / MB:6.1f} MB")
+    print(f"largest RSS growth seen during runs  : {(max(samples) - rss_before) / MB:6.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
