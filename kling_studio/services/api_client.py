@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import json
 import logging
 import mimetypes
@@ -39,6 +38,14 @@ from kling_studio.services.api_errors import (
     scrub,
     server_text,
 )
+from kling_studio.services.api_guards import (
+    RedactFilter,
+    Secret,
+    check_base_url,
+    check_idempotency_key,
+    clean_key,
+    visible_ascii,
+)
 from kling_studio.services.api_models import TaskStatus, parse_submit, parse_upload
 from kling_studio.services.retry import (
     RetryPolicy,
@@ -51,92 +58,12 @@ log = logging.getLogger("kling_studio.api")
 
 DEFAULT_BASE_URL = "https://api.apimart.ai"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-MAX_IDEMPOTENCY_KEY = 191
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(base_url: str) -> httpx.URL:
-    """https only; plain http only to this machine (the local server)."""
-    try:
-        url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"The base URL {base_url!r} is not a valid URL ({exc}).") from None
-    if not url.host:
-        raise ValueError(f"The base URL {base_url!r} has no host name.")
-    if url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.host)):
-        return url
-    raise ValueError(
-        f"The base URL {base_url!r} must start with https:// (plain http is allowed only for "
-        "localhost / 127.0.0.1 / ::1)."
-    )
-
-
-def _visible_ascii(text: str) -> bool:
-    return all(0x21 <= ord(ch) <= 0x7E for ch in text)
-
-
-def check_idempotency_key(key: str) -> str:
-    if not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not _visible_ascii(key):
-        raise ValueError(f"An Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} visible ASCII characters.")
-    return key
-
-
-def _clean_key(api_key: str | None) -> str | None:
-    if api_key is None or not api_key.strip():
-        return None
-    key = api_key.strip()
-    if not _visible_ascii(key):
-        # Never quote the key: the message may be shown or logged.
-        raise ValueError("The API key contains spaces or characters that cannot be sent; paste it again.")
-    return key
-
-
-class _Secret:
-    """Holds the key so that no repr, vars() dump or debugger view prints it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-    __str__ = __repr__
-
-
-class _RedactFilter(logging.Filter):
-    """Last line of defence: a record that somehow holds the key is rewritten without it."""
-
-    def __init__(self, secret: _Secret) -> None:
-        super().__init__()
-        self._secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        key = self._secret.reveal()
-        if key in text:
-            record.msg = text.replace(key, "***")
-            record.args = None
-        return True
 
 
 _P = ParamSpec("_P")
@@ -182,17 +109,17 @@ class KlingClient:
         response_version: str | None = None,
     ) -> None:
         self._base = check_base_url(base_url)
-        key = _clean_key(api_key)
-        self._secret = _Secret(key) if key else None
-        if response_version is not None and (not response_version or not _visible_ascii(response_version)):
+        key = clean_key(api_key)
+        self._secret = Secret(key) if key else None
+        if response_version is not None and (not response_version or not visible_ascii(response_version)):
             raise ValueError("The response version must be visible ASCII characters, e.g. 2026-07-27.")
         self._response_version = response_version
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
-        # verify=True always: there is deliberately no switch to turn certificate checks off.
-        self._log_filter = _RedactFilter(self._secret) if self._secret else None
+        self._log_filter = RedactFilter(self._secret) if self._secret else None
         if self._log_filter is not None:
             log.addFilter(self._log_filter)
+        # verify=True always: there is deliberately no switch to turn certificate checks off.
         self._http = httpx.AsyncClient(
             base_url=self._base,
             transport=transport,
