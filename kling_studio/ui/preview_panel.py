@@ -1,0 +1,340 @@
+"""The preview dock: plays a take with the storyboard's planned shot starts on the scrub bar."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStackedWidget,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_studio.ui.preview_scrub_bar import ShotMarkerSlider
+
+DEFAULT_FPS = 24.0  # used until the file says otherwise (the local animatics are 24 fps)
+
+
+def time_text(ms: int) -> str:
+    """``m:ss.t`` — tenths matter when judging where a shot starts."""
+    ms = max(0, ms)
+    minutes, rest = divmod(ms, 60_000)
+    return f"{minutes}:{rest // 1000:02d}.{rest % 1000 // 100}"
+
+
+class PreviewPanel(QWidget):
+    duration_known = Signal(int)  # milliseconds, once the loaded file's length is known
+    load_failed = Signal(str)  # a plain-language reason
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._path: str | None = None
+        self._autoplay = False
+        self._fps = DEFAULT_FPS
+        self._build_ui()
+        self._connect()
+        self._update_enabled()
+
+    def _build_ui(self) -> None:
+        self.player = QMediaPlayer(self)
+        self.audio = QAudioOutput(self)
+        self.player.setAudioOutput(self.audio)
+        self.video = QVideoWidget()
+        self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.video.setMinimumSize(QSize(240, 135))
+        self.player.setVideoOutput(self.video)
+        self.placeholder = QLabel("Select a finished job to play it here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+        self.screen_stack = QStackedWidget()
+        self.screen_stack.addWidget(self.placeholder)
+        self.screen_stack.addWidget(self.video)
+        self.screen_stack.setStyleSheet("QStackedWidget { background: black; } QLabel { color: #9ca3af; }")
+
+        self.scrub = ShotMarkerSlider()
+        self.time_label = QLabel(f"{time_text(0)} / {time_text(0)}")
+        self.time_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00:00.0 / 00:00.0") + 8)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        style = self.style()
+        self.action_play = self._action(
+            "Play", "Space", "Play or pause", style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        )
+        self.action_back = self._action(
+            "Previous frame",
+            "Ctrl+Left",
+            "Step back one frame",
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward),
+        )
+        self.action_forward = self._action(
+            "Next frame",
+            "Ctrl+Right",
+            "Step forward one frame",
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward),
+        )
+        self.action_loop = self._action("Loop", "Ctrl+L", "Play again from the start when the clip ends")
+        self.action_loop.setCheckable(True)
+        self.action_mute = self._action(
+            "Mute", "M", "Mute or unmute", style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume)
+        )
+        self.action_mute.setCheckable(True)
+        self.action_open = self._action(
+            "Open in system player", "Ctrl+Shift+P", "Open the video in the system's player"
+        )
+        self.action_folder = self._action("Show in folder", "", "Open the folder holding the video")
+
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setValue(80)
+        self.volume.setMaximumWidth(90)
+        self.volume.setToolTip("Volume")
+        self.audio.setVolume(0.8)
+
+        controls = QHBoxLayout()
+        controls.setSpacing(2)
+        for action in (self.action_back, self.action_play, self.action_forward):
+            controls.addWidget(self._button(action, icon_only=True))
+        controls.addWidget(self.scrub, 1)
+        controls.addWidget(self.time_label)
+        controls.addWidget(self._button(self.action_loop))
+        controls.addWidget(self._button(self.action_mute, icon_only=True))
+        controls.addWidget(self.volume)
+        links = QHBoxLayout()
+        self.file_label = QLabel()
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        links.addWidget(self.file_label, 1)
+        links.addWidget(self._button(self.action_open))
+        links.addWidget(self._button(self.action_folder))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.screen_stack, 1)
+        layout.addLayout(controls)
+        layout.addLayout(links)
+
+    def _action(self, text: str, shortcut: str, tip: str, icon: object = None) -> QAction:
+        action = QAction(text, self)
+        if icon is not None:
+            action.setIcon(icon)  # type: ignore[arg-type]
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            tip = f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip)
+        self.addAction(action)
+        return action
+
+    def _button(self, action: QAction, *, icon_only: bool = False) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep Space for play/pause, not "press button"
+        button.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonIconOnly if icon_only else Qt.ToolButtonStyle.ToolButtonTextOnly
+        )
+        return button
+
+    def _connect(self) -> None:
+        self.action_play.triggered.connect(self.toggle_play)
+        self.action_back.triggered.connect(lambda: self.step_frames(-1))
+        self.action_forward.triggered.connect(lambda: self.step_frames(1))
+        self.action_loop.toggled.connect(self.set_loop)
+        self.action_mute.toggled.connect(self.audio.setMuted)
+        self.action_open.triggered.connect(self.open_in_system_player)
+        self.action_folder.triggered.connect(self.show_in_folder)
+        self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
+        self.scrub.sliderMoved.connect(self.player.setPosition)
+        self.player.durationChanged.connect(self._on_duration)
+        self.player.positionChanged.connect(self._on_position)
+        self.player.playbackStateChanged.connect(self._on_playback_state)
+        self.player.mediaStatusChanged.connect(self._on_media_status)
+        self.player.errorOccurred.connect(self._on_error)
+
+    # Public API.
+
+    def load(self, path: str, shot_starts: list[int] | None = None, autoplay: bool = False) -> None:
+        """Show ``path`` with markers at ``shot_starts`` (planned seconds); play once loaded if asked."""
+        self._path = path
+        self._autoplay = autoplay
+        self._fps = DEFAULT_FPS
+        self.scrub.set_shot_starts(shot_starts)
+        planned = max(shot_starts or [0])
+        self.scrub.setRange(0, planned * 1000 if planned else 0)  # until the file reports its length
+        self.file_label.setText(Path(path).name)
+        self.file_label.setToolTip(path)
+        self.screen_stack.setCurrentWidget(self.video)
+        self.player.setSource(QUrl.fromLocalFile(path))
+        self._update_enabled()
+
+    def unload(self) -> None:
+        self.player.stop()
+        self.player.setSource(QUrl())
+        self._path = None
+        self.scrub.set_shot_starts(None)
+        self.scrub.setRange(0, 0)
+        self.file_label.clear()
+        self.screen_stack.setCurrentWidget(self.placeholder)
+        self._update_enabled()
+
+    def path(self) -> str | None:
+        return self._path
+
+    def duration_ms(self) -> int:
+        return int(self.player.duration())
+
+    def fps(self) -> float:
+        return self._fps
+
+    def is_playing(self) -> bool:
+        return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+
+    def toggle_play(self) -> None:
+        if self._path is None:
+            return
+        if self.is_playing():
+            self.player.pause()
+        else:
+            if self.player.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia:
+                self.player.setPosition(0)
+            self.player.play()
+
+    def step_frames(self, frames: int) -> None:
+        """Pause and move by whole frames at the file's frame rate."""
+        if self._path is None:
+            return
+        self.player.pause()
+        step = 1000.0 / self._fps
+        target = round(self.player.position() + frames * step)
+        self.player.setPosition(max(0, min(self.duration_ms(), target)))
+
+    def set_loop(self, enabled: bool) -> None:
+        self.player.setLoops(QMediaPlayer.Loops.Infinite if enabled else QMediaPlayer.Loops.Once)
+        if self.action_loop.isChecked() != enabled:
+            self.action_loop.setChecked(enabled)
+
+    def open_in_system_player(self) -> None:
+        if self._path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self._path))
+
+    def show_in_folder(self) -> None:
+        if self._path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(self._path)))
+
+    # Player callbacks.
+
+    def _on_duration(self, duration: int) -> None:
+        if duration <= 0:
+            return
+        self.scrub.setRange(0, duration)
+        self._update_time()
+        rate = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
+        if isinstance(rate, (int, float)) and rate > 0:
+            self._fps = float(rate)
+        self.duration_known.emit(duration)
+
+    def _on_position(self, position: int) -> None:
+        if not self.scrub.isSliderDown():
+            self.scrub.setValue(position)
+        self._update_time()
+
+    def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if (
+            status != QMediaPlayer.MediaStatus.LoadedMedia
+            or self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState
+        ):
+            return
+        if self._autoplay:
+            self._autoplay = False
+            self.player.play()
+        else:
+            self.player.pause()  # paused, not stopped: shows the first frame, and seeks and frame steps render
+
+    def _on_playback_state(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.action_play.setIcon(self.style().standardIcon(icon))
+        self.action_play.setText("Pause" if playing else "Play")
+
+    def _on_error(self, _error: QMediaPlayer.Error, text: str) -> None:
+        name = Path(self._path).name if self._path else "the video"
+        self.file_label.setText(f"Cannot play {name}: {text}")
+        self.load_failed.emit(f"Cannot play {name}: {text}. Try “Open in system player” or Show in folder.")
+
+    def _update_time(self) -> None:
+        self.time_label.setText(f"{time_text(int(self.player.position()))} / {time_text(self.duration_ms())}")
+
+    def _update_enabled(self) -> None:
+        loaded = self._path is not None
+        for action in (
+            self.action_play,
+            self.action_back,
+            self.action_forward,
+            self.action_open,
+            self.action_folder,
+        ):
+            action.setEnabled(loaded)
+        self.scrub.setEnabled(loaded)
+
+
+def save_demo_screenshot(path: str | Path) -> Path:
+    """Render the preview with a generated take and its shot markers to a PNG; returns the path."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtMultimedia import QVideoFrame
+
+    from kling_studio.ui.preview_sample import write_sample_video
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shots = (2, 3, 2)
+    video = write_sample_video(out.parent / "preview-demo-media" / "take.mp4", shots, size=(640, 360), fps=24)
+    starts = [sum(shots[:i]) for i in range(len(shots))]
+    panel = PreviewPanel()
+    panel.resize(720, 500)
+    panel.show()
+    frames: list[QImage] = []
+
+    def grab_frame(frame: QVideoFrame) -> None:
+        if frame.isValid():
+            frames.append(frame.toImage())
+
+    loop = QEventLoop()
+    panel.video.videoSink().videoFrameChanged.connect(grab_frame)
+    panel.duration_known.connect(lambda _d: loop.quit())
+    QTimer.singleShot(5000, loop.quit)
+    panel.load(str(video), starts)
+    loop.exec()
+    QTimer.singleShot(500, loop.quit)  # the paused first frame
+    loop.exec()
+    panel.player.setPosition(3200)  # inside shot 2, so the handle sits between markers
+    QTimer.singleShot(1000, loop.quit)
+    loop.exec()
+    image = panel.grab().toImage()
+    if frames:  # QVideoWidget.grab() is blank offscreen: paint the last decoded frame where it sits
+        painter = QPainter(image)
+        target = panel.video.geometry().translated(panel.screen_stack.pos())
+        frame = frames[-1].scaled(
+            target.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+        painter.fillRect(target, Qt.GlobalColor.black)
+        painter.drawImage(
+            target.x() + (target.width() - frame.width()) // 2,
+            target.y() + (target.height() - frame.height()) // 2,
+            frame,
+        )
+        painter.end()
+    image.save(str(out))
+    panel.unload()
+    panel.deleteLater()
+    return out
