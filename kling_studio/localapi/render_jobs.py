@@ -1,0 +1,54 @@
+"""Turning a task into its MP4 (on a render thread) and finding first frames we host."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PIL import Image
+
+from kling_studio.localapi.animatic import FirstFrameInput, render_animatic
+from kling_studio.localapi.state import ServerState, Upload
+from kling_studio.localapi.tasks import Task
+
+UPLOAD_ROUTE = "/files/uploads/"
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9]+)?")
+_SWAPPING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90°
+
+
+def render_task(task: Task, first_frame: FirstFrameInput, fps: int) -> None:
+    """Runs on a render thread; the task reads ``completed`` only once ``ready_at`` is set."""
+    try:
+        render_animatic(
+            task.shots,
+            task.video_path,
+            width=task.width,
+            height=task.height,
+            fps=fps,
+            first_frame=first_frame,
+            title=task.id,
+        )
+    except Exception as exc:
+        task.render_error = f"{type(exc).__name__}: {exc}"
+        return
+    task.ready_at = time.time()
+
+
+def find_upload(state: ServerState, url: str) -> Upload | None:
+    """The upload a URL points at when it is this server's upload route, else None."""
+    path = unquote(urlsplit(url).path)
+    if not path.startswith(UPLOAD_ROUTE):
+        return None
+    name = path[len(UPLOAD_ROUTE) :]
+    return state.uploads.get(name) if SAFE_NAME.fullmatch(name) else None
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """Width and height as displayed (after the EXIF orientation), reading only the header."""
+    with Image.open(path) as image:
+        width, height = image.size
+        if image.getexif().get(0x0112) in _SWAPPING_ORIENTATIONS:
+            return height, width
+    return width, height

@@ -1,0 +1,150 @@
+"""The JSON routes: submit, task status, model schema, and the local stats."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PIL import Image
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from kling_studio.domain.limits import KLING_3_TURBO
+from kling_studio.localapi.animatic import animatic_size
+from kling_studio.localapi.auth import require_auth
+from kling_studio.localapi.errors import ApiError
+from kling_studio.localapi.render_jobs import find_upload, image_size, render_task
+from kling_studio.localapi.schema import OPERATION, model_schema
+from kling_studio.localapi.state import ServerState, StoredAnswer
+from kling_studio.localapi.tasks import Task, new_task_id, new_ulid
+from kling_studio.localapi.validation import (
+    check_idempotency_key,
+    check_image_ratio,
+    parse_json_body,
+    validate_generation,
+)
+
+RESPONSE_VERSION_HEADER = "x-apimart-response-version"
+OBJECT_RESPONSE_VERSION = "2026-07-27"  # this version and later answer ``data`` as an object
+LANGUAGES = ("en", "zh", "ko", "ja")
+INJECTED_FAILURE = {
+    "code": 400,
+    "message": "the generation failed (injected fault)",
+    "type": "generation_failed",
+}
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.local
+    return state
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def video_url(request: Request, task_id: str) -> str:
+    return f"{base_url(request)}/files/videos/{task_id}.mp4"
+
+
+def _wants_object(request: Request, state: ServerState) -> bool:
+    version = request.headers.get(RESPONSE_VERSION_HEADER, "").strip()
+    # Dated versions compare as strings; the object shape started on this date.
+    if version and version >= OBJECT_RESPONSE_VERSION:
+        return True
+    return state.faults.fires("object", "submit")
+
+
+async def submit(request: Request) -> Response:
+    state = _state(request)
+    require_auth(request, state.config.api_key)
+    key = check_idempotency_key(request.headers.get("idempotency-key"))
+    raw = await request.body()
+    # From here to storing the answer nothing awaits, so two requests with one key cannot both
+    # create a task.
+    if key is not None and key in state.idempotent_answers:
+        stored = state.idempotent_answers[key]
+        return Response(stored.body, stored.status, {"idempotency-replayed": "true"}, stored.media_type)
+    try:
+        response: Response = _create_task(request, state, raw, key)
+    except ApiError as exc:
+        response = exc.response()
+    if key is not None:
+        state.idempotent_answers[key] = StoredAnswer(response.status_code, bytes(response.body), "application/json")
+    return response
+
+
+def _create_task(request: Request, state: ServerState, raw: bytes, key: str | None) -> JSONResponse:
+    config = state.config
+    req = validate_generation(parse_json_body(raw))
+    first_frame: Image.Image | str | None = req.image
+    size: tuple[int, int] | None = None if req.image is None else req.image.size
+    if req.image is None and req.first_frame_image is not None:
+        upload = find_upload(state, req.first_frame_image)
+        if upload is not None:  # our own upload route; other URLs render without an image
+            first_frame, size = str(upload.path), image_size(upload.path)
+            check_image_ratio(size)
+    width, height = animatic_size(req.resolution, req.aspect_ratio, size)
+    faults = state.faults
+    lifetime = faults.link_lifetime()
+    now = time.time()
+    task = Task(
+        id=new_task_id(),
+        created_at=now,
+        duration=req.duration,
+        resolution=req.resolution,
+        aspect_ratio=req.aspect_ratio,
+        prompt=req.prompt,
+        shots=req.shots,
+        width=width,
+        height=height,
+        task_seconds=max(0.0, float(config.task_seconds)),
+        link_lifetime_s=float(config.link_lifetime_s if lifetime is None else lifetime),
+        video_path=state.videos_dir / "pending.mp4",
+        first_frame_image=req.first_frame_image,
+        watermark=req.watermark,
+        idempotency_key=key,
+        failure=dict(INJECTED_FAILURE) if faults.fires("fail", "submit") else None,
+    )
+    task.video_path = state.videos_dir / f"{task.id}.mp4"
+    state.add_task(task)
+    if task.failure is None:
+        state.executor.submit(render_task, task, first_frame, config.fps)
+    if _wants_object(request, state):
+        body: dict[str, Any] = {
+            "code": 200,
+            "request_id": f"req_{new_ulid()}",
+            "data": {"id": task.id, "object": "generation.task", "status": "pending"},
+        }
+    else:
+        body = {"code": 200, "data": [{"status": "submitted", "task_id": task.id}]}
+    return JSONResponse(body)
+
+
+async def task_status(request: Request) -> Response:
+    state = _state(request)
+    require_auth(request, state.config.api_key)
+    task_id = request.path_params["task_id"]
+    task = state.tasks.get(task_id)
+    if task is None:
+        raise ApiError(404, f"task {task_id!r} not found", param="task_id")
+    language = request.query_params.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise ApiError(400, f"language must be one of {', '.join(LANGUAGES)}", param="language")
+    return JSONResponse({"code": 200, "data": task.snapshot(time.time(), video_url(request, task.id))})
+
+
+async def schema(request: Request) -> Response:
+    state = _state(request)
+    require_auth(request, state.config.api_key)
+    model = request.query_params.get("model", KLING_3_TURBO.model)
+    if model != KLING_3_TURBO.model:
+        raise ApiError(404, f"no schema for model {model!r}", param="model")
+    operation = request.query_params.get("operation", OPERATION)
+    if operation != OPERATION:
+        raise ApiError(404, f"no schema for operation {operation!r} of {model}", param="operation")
+    return JSONResponse(model_schema(KLING_3_TURBO))
+
+
+async def stats(request: Request) -> Response:
+    return JSONResponse(_state(request).stats())

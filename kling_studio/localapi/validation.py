@@ -1,0 +1,181 @@
+"""Checking a generation request body field by field, against the shared limits profile.
+
+The multi-shot prompt is judged by the domain's own parser (``check_request_prompt``), so a
+prompt the compiler produces is accepted and a broken one is refused naming the rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from PIL import Image, UnidentifiedImageError
+
+from kling_studio.domain.limits import KLING_3_TURBO, LimitsProfile
+from kling_studio.domain.multishot import check_request_prompt, looks_multishot, parse_multishot
+from kling_studio.localapi.errors import ApiError
+
+_DATA_URI = re.compile(r"data:image/(png|jpeg|jpg);base64,(.*)", re.IGNORECASE | re.DOTALL)
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,191}")
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """A valid request. ``image`` holds a decoded ``data:`` first frame; ``shots`` the plan."""
+
+    model: str
+    prompt: str
+    duration: int
+    resolution: str
+    aspect_ratio: str
+    watermark: bool | None
+    first_frame_image: str | None
+    shots: tuple[tuple[str, int], ...]
+    image: Image.Image | None = None
+
+
+def parse_json_body(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400 invalid_request_error."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"the request body is not valid JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, f"the request body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise ApiError(400, "Idempotency-Key must be 1–191 visible ASCII characters", param="Idempotency-Key")
+    return value
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _choice(body: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = body.get(name, default)
+    if not isinstance(value, str) or value not in allowed:
+        raise ApiError(400, f"{name} must be one of {', '.join(allowed)}; got {json.dumps(value)}", param=name)
+    return value
+
+
+def _duration(body: dict[str, Any], profile: LimitsProfile) -> int:
+    value = body.get("duration", profile.default_duration)
+    low, high = profile.min_total_seconds, profile.max_total_seconds
+    if not _is_int(value):
+        raise ApiError(
+            400,
+            f"duration must be a JSON integer from {low} to {high}; got {json.dumps(value)} "
+            f"({'a string' if isinstance(value, str) else type(value).__name__})",
+            "invalid_duration",
+            "duration",
+        )
+    if not low <= value <= high:
+        raise ApiError(
+            400, f"duration must be from {low} to {high} seconds; got {value}", "invalid_duration", "duration"
+        )
+    return int(value)
+
+
+def _first_frame(body: dict[str, Any]) -> tuple[str | None, Image.Image | None]:
+    value = body.get("first_frame_image")
+    if value is None:
+        return None, None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "first_frame_image must be an http(s) URL or a data:image/… URI", param="first_frame_image")
+    data = _DATA_URI.fullmatch(value.strip())
+    if data is not None:
+        return value, decode_data_image(data.group(2))
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ApiError(
+            400,
+            f"first_frame_image must be an http(s) URL or a data:image/(png|jpeg);base64 URI; got {value[:60]!r}",
+            param="first_frame_image",
+        )
+    return value.strip(), None
+
+
+def decode_data_image(payload: str) -> Image.Image:
+    try:
+        raw = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "first_frame_image: the base64 data is not valid", param="first_frame_image") from None
+    return open_image_bytes(raw, "first_frame_image")
+
+
+def open_image_bytes(raw: bytes, param: str) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            return image.copy()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
+        raise ApiError(400, f"{param}: not a readable image", param=param) from None
+
+
+def check_image_ratio(size: tuple[int, int], profile: LimitsProfile = KLING_3_TURBO) -> None:
+    width, height = size
+    limit = profile.first_frame_max_ratio
+    if width <= 0 or height <= 0 or max(width, height) > min(width, height) * limit:
+        raise ApiError(
+            400,
+            f"first_frame_image is {width}×{height} px; its aspect ratio must be between 1:{limit} and {limit}:1",
+            param="first_frame_image",
+        )
+
+
+def validate_generation(body: dict[str, Any], profile: LimitsProfile = KLING_3_TURBO) -> GenerationRequest:
+    """Every field of contract §1, in order; the first problem becomes the 400 answer."""
+    model = body.get("model")
+    if model is None:
+        raise ApiError(400, "model is required", param="model")
+    if model != profile.model:
+        raise ApiError(400, f"model must be {profile.model!r}; got {json.dumps(model)}", param="model")
+    prompt = body.get("prompt", "")
+    if prompt is None:
+        prompt = ""
+    if not isinstance(prompt, str):
+        raise ApiError(400, f"prompt must be a string; got {type(prompt).__name__}", param="prompt")
+    duration = _duration(body, profile)
+    resolution = _choice(body, "resolution", profile.resolutions, profile.default_resolution)
+    aspect_ratio = _choice(body, "aspect_ratio", profile.aspect_ratios, profile.default_aspect_ratio)
+    watermark = body.get("watermark")
+    if "watermark" in body and not isinstance(watermark, bool):
+        raise ApiError(400, f"watermark must be true or false; got {json.dumps(watermark)}", param="watermark")
+    first_frame, image = _first_frame(body)
+    if image is not None:
+        check_image_ratio(image.size, profile)
+    problems = check_request_prompt(prompt, duration, has_first_frame=first_frame is not None, profile=profile)
+    if problems:
+        first = problems[0]
+        type_ = "invalid_duration" if first.code == "invalid_duration" else "invalid_request_error"
+        raise ApiError(400, f"{first.code}: {first.message}", type_, "prompt")
+    return GenerationRequest(
+        model=model,
+        prompt=prompt,
+        duration=duration,
+        resolution=resolution,
+        aspect_ratio=aspect_ratio,
+        watermark=watermark,
+        first_frame_image=first_frame,
+        shots=plan_shots(prompt, duration),
+        image=image,
+    )
+
+
+def plan_shots(prompt: str, duration: int) -> tuple[tuple[str, int], ...]:
+    """The shots to draw: the parsed multi-shot plan, or the whole prompt as one shot."""
+    if looks_multishot(prompt):
+        return tuple((shot.text, shot.duration) for shot in parse_multishot(prompt))
+    return ((prompt.strip(), duration),)
