@@ -62,7 +62,7 @@ def _image_data_uri(image: QImage) -> str:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"JPEG", 88)
+    image.save(buffer, "JPEG", 88)  # type: ignore[call-overload]  # the stub says bytes; PySide6 wants str
     buffer.close()
     return "data:image/jpeg;base64," + base64.b64encode(bytes(data.data())).decode("ascii")
 
