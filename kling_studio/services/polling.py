@@ -1,0 +1,133 @@
+"""When to ask the service about a task again, and a shared cap on how often anyone asks.
+
+The schedule is a pure function of what we know (polls so far, elapsed time, the service's
+``estimated_time``, progress, a ``Retry-After``), so it is tested without waiting. The limiter
+is a GCRA token bucket shared by every job: fair (first come, first served), O(1), no task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+SleepFn = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Polling and patience settings. Tests shrink the seconds; the shape stays the same."""
+
+    first_delay: float = 3.0  # first check after a few seconds
+    growth: float = 1.5  # each quiet check waits this much longer than the last
+    max_interval: float = 15.0
+    near_interval: float = 3.0  # close to estimated_time, or past 90 %
+    near_window: float = 10.0  # seconds either side of estimated_time counted as "near"
+    min_interval: float = 0.05
+    jitter: float = 0.15  # ± fraction, so hundreds of jobs do not ask in lockstep
+    status_rate: float = 5.0  # status requests per second, all jobs together
+    status_burst: float = 5.0
+    # No deadline fails a job; after this long without one good answer it needs attention.
+    silence_limit: float = 30 * 60.0
+    overdue_factor: float = 10.0  # polling past this × estimated_time needs attention…
+    overdue_floor: float = 30 * 60.0  # …but never sooner than this after submit
+    download_retry: float = 30.0  # a failed download (disk full, link trouble) is tried again after this
+    download_retry_max: float = 300.0
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def scaled(self, factor: float) -> PollPolicy:
+        """The same policy with every duration multiplied by ``factor`` (for quick runs)."""
+        return PollPolicy(
+            first_delay=self.first_delay * factor,
+            growth=self.growth,
+            max_interval=self.max_interval * factor,
+            near_interval=self.near_interval * factor,
+            near_window=self.near_window * factor,
+            min_interval=self.min_interval * factor,
+            jitter=self.jitter,
+            status_rate=self.status_rate,
+            status_burst=self.status_burst,
+            silence_limit=self.silence_limit,
+            overdue_factor=self.overdue_factor,
+            overdue_floor=self.overdue_floor,
+            download_retry=self.download_retry * factor,
+            download_retry_max=self.download_retry_max * factor,
+            rng=self.rng,
+        )
+
+
+def next_poll_delay(
+    policy: PollPolicy,
+    *,
+    polls: int,
+    elapsed: float,
+    estimated_time: float | None,
+    progress: int,
+    retry_after: float | None = None,
+    jitter: bool = True,
+) -> float:
+    """Seconds until the next status read of one task.
+
+    ``polls`` counts the reads done so far, ``elapsed`` the seconds since submit.
+    """
+    delay = policy.first_delay if polls <= 0 else min(policy.max_interval, policy.first_delay * policy.growth**polls)
+    near = progress >= 90
+    if estimated_time is not None and estimated_time > 0:
+        remaining = estimated_time - elapsed
+        if abs(remaining) <= policy.near_window:
+            near = True
+        elif remaining > 0:
+            # Do not sleep far past the moment the service expects to be done.
+            delay = min(delay, max(remaining, policy.near_interval))
+    if near:
+        delay = min(delay, policy.near_interval)
+    if jitter and policy.jitter > 0:
+        delay *= 1.0 + policy.rng.uniform(-policy.jitter, policy.jitter)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return max(policy.min_interval, delay)
+
+
+def is_overdue(policy: PollPolicy, *, elapsed: float, estimated_time: float | None) -> bool:
+    """Polling for much longer than the service expected: time to ask a human."""
+    if estimated_time is None or estimated_time <= 0:
+        return False
+    return elapsed > max(policy.overdue_factor * estimated_time, policy.overdue_floor)
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions a second on average, bursts of ``burst``, in arrival order."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float = 1.0,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: SleepFn = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self._interval = 1.0 / rate
+        self._tolerance = max(0.0, burst - 1.0) * self._interval
+        self._clock = clock
+        self._sleep = sleep
+        self._tat = float("-inf")  # GCRA: theoretical arrival time of the next request
+        self.acquired = 0
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+
+    def reserve(self) -> float:
+        """Take the next free turn; returns the seconds to wait for it."""
+        now = self._now()
+        tat = max(self._tat, now)
+        self._tat = tat + self._interval
+        self.acquired += 1
+        return max(0.0, tat - self._tolerance - now)
+
+    async def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await self._sleep(wait)
