@@ -37,18 +37,24 @@ class JobRowsModel(QAbstractTableModel):
         self._jobs: list[JobRecord] = []
         self._pos: dict[str, int] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        self._engine: JobEngineAPI | None = None
 
     # Feeding.
 
     def attach(self, engine: JobEngineAPI) -> None:
         """Load the engine's jobs once (the only reset) and follow its events from then on."""
         self.detach()
+        self._engine = engine
+        self._reload()
+        self._unsubscribe = engine.subscribe(self.apply)
+
+    def _reload(self) -> None:
+        """Reset to the engine's jobs: the first load, or a subclass changing what it lists."""
         self.beginResetModel()
-        self._jobs = [job for job in engine.jobs() if self.accepts(job)]
+        self._jobs = [job for job in self._engine.jobs() if self.accepts(job)] if self._engine else []
         self._pos = {job.id: i for i, job in enumerate(self._jobs)}
         self.endResetModel()
         self._after_load()
-        self._unsubscribe = engine.subscribe(self.apply)
 
     def detach(self) -> None:
         if self._unsubscribe is not None:
