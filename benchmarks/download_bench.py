@@ -70,13 +70,14 @@ def wait_for(port: int, timeout: float = 10.0) -> None:
 
 
 async def client_run(url: str, dest: Path, samples: list[int]) -> float:
+    last = [0]
+
     def sample(done: int, total: int | None) -> None:
         # Every ~8 MB is plenty to see growth; /proc reads cost little.
-        if done - sample.last >= 8 * MB or done == total:
-            sample.last = done
+        if done - last[0] >= 8 * MB or done == total:
+            last[0] = done
             samples.append(current_rss())
 
-    sample.last = 0  # type: ignore[attr-defined]
     async with KlingClient(None, url.rsplit("/", 1)[0]) as client:
         started = time.perf_counter()
         await client.download(url, dest, on_progress=sample)
