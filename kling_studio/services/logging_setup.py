@@ -156,6 +156,8 @@ def setup_logging(
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
     logging.getLogger("kling_studio").setLevel(level)
+    # Pillow's DEBUG lines (one per PNG chunk) would drown everything else.
+    logging.getLogger("PIL").setLevel(max(level, logging.INFO))
     logging.captureWarnings(True)
     return path
 
