@@ -1,0 +1,167 @@
+"""The engine's shared state: job records, the store, event fan-out, slots and API clients.
+
+Every change to a job goes through ``EngineCore.update``: it checks the transition, stamps it,
+commits it to the store, and only then publishes the event — so what a listener sees is always
+already on disk. Slots are derived from states: a job holds one while it is ``submitting``,
+``submitted`` or ``processing``, and leaving those states frees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from kling_studio.domain.job_record import (
+    EVENT_FINISHED,
+    EVENT_PROGRESS,
+    EVENT_STATE,
+    EVENT_UPDATED,
+    JobEvent,
+    JobRecord,
+)
+from kling_studio.domain.jobs import JobState, check_transition
+from kling_studio.services.api_client import KlingClient
+from kling_studio.services.engine_api import JobListener
+from kling_studio.services.job_store import JobStore
+from kling_studio.services.local_backend import LOCAL, LocalBackend
+
+log = logging.getLogger("kling_studio.jobs")
+
+ClientFactory = Callable[[str, str | None], KlingClient]
+
+
+# The local server wants some bearer token; this one is not a secret and never leaves the machine.
+LOCAL_TOKEN = "local-preview"
+
+
+def is_loopback_url(url: str) -> bool:
+    try:
+        host = httpx.URL(url).host.strip("[]").lower()
+    except (httpx.InvalidURL, TypeError):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_client_factory(base_url: str, api_key: str | None) -> KlingClient:
+    return KlingClient(api_key, base_url)
+
+
+class EngineCore:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        clock: Callable[[], float],
+        client_factory: ClientFactory,
+        local_backend: Callable[[], LocalBackend],
+        api_key: str | None,
+        on_slot_free: Callable[[], None],
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.records: dict[str, JobRecord] = {}
+        self.slot_holders: set[str] = set()
+        self._listeners: list[JobListener] = []
+        self._client_factory = client_factory
+        self._local_backend = local_backend
+        self._api_key = api_key
+        self._clients: dict[str, KlingClient] = {}
+        self._on_slot_free = on_slot_free
+
+    # Records and events
+
+    def load(self) -> None:
+        self.records = {r.id: r for r in self.store.all()}
+
+    def subscribe(self, listener: JobListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def publish(self, kind: str, job: JobRecord, previous: JobState | None = None) -> None:
+        event = JobEvent(kind, job, previous)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # one broken listener must not stop a job or the others
+                log.exception("a job listener failed on %s for job %s", kind, job.id)
+
+    def add(self, record: JobRecord, *, out_dir: str | None = None) -> None:
+        self.store.insert(record, out_dir=out_dir)
+        self.records[record.id] = record
+
+    def update(
+        self, job_id: str, *, state: JobState | None = None, kind: str | None = None, **changes: Any
+    ) -> JobRecord:
+        """Apply changes, commit them, then publish. Raises InvalidTransition for a forbidden state."""
+        old = self.records[job_id]
+        now = self.clock()
+        if state is not None and state != old.state:
+            check_transition(old.state, state)
+            changes["state"] = state
+            changes["transitions"] = (*old.transitions, (state.value, now))
+        new = replace(old, updated_at=now, **changes)
+        self.store.save(new)
+        self.records[job_id] = new
+        if new.state != old.state:
+            if job_id in self.slot_holders and not new.state.is_active:
+                self.slot_holders.discard(job_id)
+                self._on_slot_free()
+            self.publish(EVENT_STATE, new, old.state)
+            if new.state.is_terminal:
+                self.publish(EVENT_FINISHED, new, old.state)
+        elif kind is not None:
+            self.publish(kind, new, None)
+        elif new.progress != old.progress:
+            self.publish(EVENT_PROGRESS, new, None)
+        else:
+            self.publish(EVENT_UPDATED, new, None)
+        return new
+
+    # Clients
+
+    async def client_for(self, backend: str) -> KlingClient:
+        """The client for a job's recorded backend: ``"local"`` (the running local server) or a URL."""
+        if backend == LOCAL:
+            url = await self._local_backend().ensure_started()
+            key: str | None = LOCAL_TOKEN
+        else:
+            url, key = backend, self._api_key
+            if key is None and is_loopback_url(url):
+                key = LOCAL_TOKEN
+        client = self._clients.get(url)
+        if client is None:
+            client = self._client_factory(url, key)
+            self._clients[url] = client
+        return client
+
+    def current_local_url(self) -> str | None:
+        return self._local_backend().base_url
+
+    async def close_clients(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.aclose()
+            except Exception:
+                log.exception("closing an API client failed")
+
+
+def run_blocking(executor: Any, func: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """Run blocking work (Pillow, fsync, hashing) off the event loop."""
+    return asyncio.get_running_loop().run_in_executor(executor, func, *args)

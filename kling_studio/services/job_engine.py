@@ -1,0 +1,417 @@
+"""The job engine: the one place where storyboards become paid tasks and tasks become files.
+
+Qt-free; the GUI and the CLI both drive it through ``JobEngineAPI``. Every job is written to the
+store (with its idempotency key) before anything is sent; at most ``settings.concurrency`` tasks
+are in flight, the rest wait ``queued`` in order; after a crash ``start()`` carries every
+unfinished job on against the backend it was sent to. Runs on one event loop; blocking work
+(image preparation, fsync of sidecars, file checks) goes to the engine's own small thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from kling_studio.domain.compiler import compile_storyboard
+from kling_studio.domain.diagnostics import Diagnostic
+from kling_studio.domain.job_record import EVENT_CREATED, EVENT_REMOVED, EVENT_UPDATED, JobRecord
+from kling_studio.domain.jobs import JobState
+from kling_studio.domain.project_file import storyboard_to_snapshot
+from kling_studio.domain.storyboard import Storyboard
+from kling_studio.services.engine_api import JobListener
+from kling_studio.services.image_prep import read_first_frame
+from kling_studio.services.job_core import ClientFactory, EngineCore, default_client_factory, run_blocking
+from kling_studio.services.job_runner import JobRunner
+from kling_studio.services.job_store import JobStore
+from kling_studio.services.local_backend import LOCAL, LocalBackend
+from kling_studio.services.paths import AppPaths, app_paths
+from kling_studio.services.polling import PollPolicy, RateLimiter, SleepFn
+from kling_studio.services.secrets import get_api_key
+from kling_studio.services.settings import BACKEND_LOCAL, BACKEND_REMOTE, AppSettings
+
+log = logging.getLogger("kling_studio.jobs")
+
+LOCAL_LABEL = "Local preview — no credits spent"
+_S = JobState
+
+
+class StoryboardRefused(ValueError):
+    """The compiler found errors; ``errors`` holds its diagnostics, ``str()`` their messages."""
+
+    def __init__(self, errors: Iterable[Diagnostic]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(f"{d.code}: {d.message}" for d in self.errors))
+
+
+def settled(job: JobRecord) -> bool:
+    """Nothing more will happen to this job without a person: terminal or needs attention."""
+    return job.is_terminal or job.state == _S.NEEDS_ATTENTION
+
+
+class JobEngine:
+    """Implements ``services.engine_api.JobEngineAPI``."""
+
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        *,
+        store: JobStore | None = None,
+        paths: AppPaths | None = None,
+        client_factory: ClientFactory | None = None,
+        local_backend: LocalBackend | None = None,
+        base_url: str | None = None,
+        force_local: bool = False,
+        api_key: str | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: SleepFn = asyncio.sleep,
+        poll_policy: PollPolicy | None = None,
+    ) -> None:
+        self.settings = settings or AppSettings()
+        self.paths = paths or app_paths()
+        self._owns_store = store is None
+        self.store = store if store is not None else JobStore(self.paths.job_store)
+        self._owns_local = local_backend is None
+        self._local = local_backend
+        self._key = api_key if api_key is not None else get_api_key()
+        self._base_override = base_url.rstrip("/") if base_url else None
+        self._new_backend = self._choose_backend(force_local)
+        self.policy = poll_policy or PollPolicy()
+        self._sleep = sleep
+        self._executor: ThreadPoolExecutor | None = None
+        self.core = EngineCore(
+            self.store,
+            clock=clock,
+            client_factory=client_factory or default_client_factory,
+            local_backend=self._local_server,
+            api_key=self._key,
+            on_slot_free=self._pump,
+        )
+        self.core.load()
+        self._queue: deque[str] = deque()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._runner: JobRunner | None = None
+        self._started = False
+        self._stopped = False
+
+    # Backend
+
+    def _choose_backend(self, force_local: bool) -> str:
+        if self._base_override:
+            return self._base_override
+        if force_local or self.settings.backend == BACKEND_LOCAL:
+            return LOCAL
+        if self.settings.backend == BACKEND_REMOTE or self._key:
+            return self.settings.base_url.rstrip("/")
+        return LOCAL
+
+    def _local_server(self) -> LocalBackend:
+        if self._local is None:
+            self._local = LocalBackend(task_seconds=self.settings.task_seconds)
+        return self._local
+
+    @property
+    def is_local(self) -> bool:
+        return self._new_backend == LOCAL
+
+    @property
+    def backend(self) -> str:
+        """Where new jobs go: ``"local"`` or a base URL."""
+        return self._new_backend
+
+    @property
+    def backend_label(self) -> str:
+        if self.is_local:
+            return LOCAL_LABEL
+        if self._base_override:
+            return f"Server at {self._base_override}"
+        if not self._key:
+            return "No API key — add one in Settings before submitting"
+        return "Kling 3.0 Turbo via APIMart"
+
+    # Lifecycle
+
+    async def start(self, *, resume: bool = True) -> None:
+        """Open the store and carry every unfinished job on (``resume=False``: only new jobs run).
+
+        Jobs that need attention stay as they are until ``check_again`` (or ``check_all_again``).
+        """
+        if self._started:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kling-engine")
+        self._runner = JobRunner(
+            self.core,
+            policy=self.policy,
+            limiter=RateLimiter(self.policy.status_rate, self.policy.status_burst, sleep=self._sleep),
+            sleep=self._sleep,
+            executor=self._executor,
+            library=self.settings.library_path(self.paths),
+            inline_images=self.settings.inline_images,
+        )
+        self._started = True
+        if resume:
+            for job in list(self.core.records.values()):
+                if job.state == _S.QUEUED:
+                    self._queue.append(job.id)
+                elif job.state.is_active:
+                    # Already on the service (or maybe): it holds a slot whatever the limit says.
+                    self.core.slot_holders.add(job.id)
+                    self._spawn(job.id)
+                elif job.state == _S.DOWNLOADING:
+                    self._spawn(job.id)
+            self._pump()
+
+    async def stop(self) -> None:
+        """Stop every task (jobs stay resumable), close clients, the local server and the store."""
+        if self._stopped:
+            return
+        self._stopped = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.core.close_clients()
+        if self._owns_local and self._local is not None:
+            await self._local.stop()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._owns_store:
+            self.store.close()
+
+    # Reading
+
+    def subscribe(self, listener: JobListener) -> Callable[[], None]:
+        return self.core.subscribe(listener)
+
+    def jobs(self) -> list[JobRecord]:
+        return sorted(self.core.records.values(), key=lambda r: r.created_at)
+
+    def get(self, job_id: str) -> JobRecord | None:
+        return self.core.records.get(job_id)
+
+    async def wait_for(
+        self, job_ids: Iterable[str], predicate: Callable[[JobRecord], bool] = settled
+    ) -> list[JobRecord]:
+        """Wait until every listed job satisfies ``predicate`` (default: settled); removed jobs count."""
+        ids = list(job_ids)
+        wanted = set(ids)
+        changed = asyncio.Event()
+
+        def listener(event: Any) -> None:
+            if event.job.id in wanted:
+                changed.set()
+
+        unsubscribe = self.subscribe(listener)
+        try:
+            while True:
+                records = [self.get(i) for i in ids]
+                if all(r is None or predicate(r) for r in records):
+                    return [r for r in records if r is not None]
+                changed.clear()
+                await changed.wait()
+        finally:
+            unsubscribe()
+
+    # Commands
+
+    async def submit_storyboard(
+        self, storyboard: Storyboard, *, project_path: str | None = None, out_dir: str | None = None
+    ) -> JobRecord:
+        """Compile (StoryboardRefused, a ValueError, on errors), write the job down, queue it.
+
+        ``out_dir`` puts the MP4 and its sidecar in that folder instead of the library.
+        """
+        check = None
+        frame = storyboard.first_frame
+        if frame is not None and frame.path is not None:
+            check = await run_blocking(self._executor, read_first_frame, frame.path)
+        compiled = compile_storyboard(storyboard, first_frame_check=check, prices=self.settings.prices)
+        if not compiled.ok:
+            raise StoryboardRefused(compiled.errors)
+        return self._create(
+            title=storyboard.title,
+            project_path=project_path,
+            mode=compiled.mode,
+            request=compiled.request,
+            snapshot=storyboard_to_snapshot(storyboard),
+            estimated_cost=compiled.estimated_cost_usd,
+            out_dir=out_dir,
+        )
+
+    async def retry(self, job_id: str) -> JobRecord:
+        old = self._require(job_id)
+        request = dict(old.request)
+        frame = old.storyboard.get("first_frame")
+        if isinstance(frame, dict) and isinstance(frame.get("path"), str):
+            request["first_frame_image"] = frame["path"]  # upload again: an uploaded URL lives 72 h
+        return self._create(
+            title=old.title,
+            project_path=old.project_path,
+            mode=old.mode,
+            request=request,
+            snapshot=old.storyboard,
+            estimated_cost=old.estimated_cost_usd,
+            out_dir=self.store.out_dir(job_id),
+        )
+
+    async def check_again(self, job_id: str) -> None:
+        job = self._require(job_id)
+        if job.state != _S.NEEDS_ATTENTION:
+            return
+        await self._stop_task(job_id)
+        job = self._require(job_id)
+        if job.state != _S.NEEDS_ATTENTION:
+            return
+        if not job.task_id:
+            target = _S.SUBMITTING  # same idempotency key: the service replays, never starts a second task
+        elif job.result_urls:
+            target = _S.DOWNLOADING
+        else:
+            target = _S.SUBMITTED
+        if target.is_active:
+            self.core.slot_holders.add(job_id)
+        self.core.update(job_id, state=target, error_code=None, error_message=None)
+        self._spawn(job_id)
+
+    async def check_all_again(self) -> list[str]:
+        """``check_again`` for every job that needs attention; returns their ids."""
+        ids = [j.id for j in self.jobs() if j.state == _S.NEEDS_ATTENTION]
+        for job_id in ids:
+            await self.check_again(job_id)
+        return ids
+
+    async def cancel(self, job_id: str) -> None:
+        job = self._require(job_id)
+        if job.is_terminal:
+            return
+        await self._stop_task(job_id)
+        job = self._require(job_id)
+        with contextlib.suppress(ValueError):
+            self._queue.remove(job_id)
+        sent = job.task_id is not None or job.state == _S.SUBMITTING or job.submit_attempts > 0
+        message = (
+            "Cancelled here. The request had already been sent, so the service may still finish and bill it."
+            if sent
+            else "Cancelled before it was sent; nothing was billed."
+        )
+        self.core.update(
+            job_id, state=_S.CANCELLED, error_code="cancelled", error_message=message, finished_at=self.core.clock()
+        )
+
+    async def remove(self, job_id: str, *, delete_files: bool = False) -> None:
+        job = self._require(job_id)
+        await self._stop_task(job_id)
+        with contextlib.suppress(ValueError):
+            self._queue.remove(job_id)
+        self.store.delete(job_id)
+        self.core.records.pop(job_id, None)
+        if job_id in self.core.slot_holders:
+            self.core.slot_holders.discard(job_id)
+            self._pump()
+        if delete_files:
+            files = [Path(p) for p in (job.video_path, job.sidecar_path) if p]
+            await run_blocking(self._executor, _unlink_all, files)
+        self.core.publish(EVENT_REMOVED, job)
+
+    async def set_flags(self, job_id: str, *, starred: bool | None = None, rejected: bool | None = None) -> None:
+        self._require(job_id)
+        changes: dict[str, Any] = {}
+        if starred is not None:
+            changes["starred"] = starred
+        if rejected is not None:
+            changes["rejected"] = rejected
+        if changes:
+            self.core.update(job_id, kind=EVENT_UPDATED, **changes)
+
+    # Internals
+
+    def _require(self, job_id: str) -> JobRecord:
+        job = self.core.records.get(job_id)
+        if job is None:
+            raise KeyError(f"no job {job_id!r}")
+        return job
+
+    def _create(
+        self,
+        *,
+        title: str,
+        project_path: str | None,
+        mode: str,
+        request: dict[str, Any],
+        snapshot: dict[str, Any],
+        estimated_cost: float | None,
+        out_dir: str | None,
+    ) -> JobRecord:
+        now = self.core.clock()
+        duration = request.get("duration")
+        record = JobRecord(
+            id=uuid.uuid4().hex,
+            idempotency_key=str(uuid.uuid4()),
+            title=title,
+            project_path=project_path,
+            backend=self._new_backend,
+            state=_S.QUEUED,
+            mode=mode,
+            duration=duration if isinstance(duration, int) else 0,
+            resolution=str(request.get("resolution", "")),
+            request=request,
+            storyboard=snapshot,
+            created_at=now,
+            updated_at=now,
+            estimated_cost_usd=estimated_cost,
+            transitions=((_S.QUEUED.value, now),),
+        )
+        self.core.add(record, out_dir=out_dir)  # committed before anything is sent
+        self.core.publish(EVENT_CREATED, record)
+        self._queue.append(record.id)
+        self._pump()
+        return record
+
+    def _pump(self) -> None:
+        """Start queued jobs, oldest first, while slots are free."""
+        if not self._started or self._stopped:
+            return
+        limit = max(1, self.settings.concurrency)
+        while self._queue and len(self.core.slot_holders) < limit:
+            job_id = self._queue.popleft()
+            job = self.core.records.get(job_id)
+            if job is None or job.state != _S.QUEUED:
+                continue
+            self.core.slot_holders.add(job_id)
+            self._spawn(job_id)
+
+    def _spawn(self, job_id: str) -> None:
+        if self._stopped or self._runner is None:
+            return
+        task = asyncio.create_task(self._runner.run(job_id), name=f"job-{job_id[:8]}")
+        self._tasks[job_id] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._tasks.get(job_id) is done:
+                del self._tasks[job_id]
+
+        task.add_done_callback(forget)
+
+    async def _stop_task(self, job_id: str) -> None:
+        task = self._tasks.get(job_id)
+        if task is None or task is asyncio.current_task():
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not delete %s: %s", path, exc)

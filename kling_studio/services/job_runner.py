@@ -1,0 +1,433 @@
+"""One job's way through the service: submit, poll, download — each step resumable.
+
+The runner reads a job's recorded state and carries it forward; every state it reaches is
+committed before the next network action, so a killed process picks up exactly where it
+stopped: ``submitting`` without a task id is re-sent with the same idempotency key, a task id
+is polled, a completed task is downloaded. Nothing here ever creates a second job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import re
+import signal
+from concurrent.futures import Executor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from kling_studio.domain.job_record import JobRecord
+from kling_studio.domain.jobs import JobState
+from kling_studio.services.api_client import KlingClient
+from kling_studio.services.api_errors import (
+    AuthError,
+    DownloadError,
+    KlingAPIError,
+    NetworkError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from kling_studio.services.api_models import TaskStatus
+from kling_studio.services.downloads import (
+    disk_error_message,
+    is_valid_video,
+    sidecar_document,
+    sidecar_path_for,
+    video_destination,
+    write_sidecar,
+)
+from kling_studio.services.image_prep import prepare_for_upload
+from kling_studio.services.job_core import EngineCore, run_blocking
+from kling_studio.services.local_backend import LOCAL, LocalBackendError
+from kling_studio.services.polling import PollPolicy, RateLimiter, SleepFn, is_overdue, next_poll_delay
+
+log = logging.getLogger("kling_studio.jobs")
+
+# Test hook: SIGKILL this process at a named point, to prove the write-ahead log recovers.
+CRASH_ENV = "KLING_STUDIO_TEST_CRASH_AT"
+CRASH_POINTS = ("after_job_written", "after_submit_before_task_id", "mid_poll", "mid_download")
+DEFAULT_LINK_LIFE = 24 * 3600.0  # contract §2: trust expires_at, else assume 24 h
+_S = JobState
+_ACCOUNT_ERRORS = (AuthError, PaymentRequiredError, PermissionDeniedError)
+_UNKNOWN_OUTCOME = (NetworkError, ServerError, RateLimitError)
+_GONE = (403, 404, 410)
+
+
+def crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        log.warning("test crash point %s reached: killing the process", name)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def error_code(exc: BaseException) -> str:
+    """``RateLimitError`` → ``rate_limit_error``: a stable code for the store and the CLI."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+
+
+def _is_local_file(reference: str) -> bool:
+    return not reference.lower().startswith(("http://", "https://", "data:"))
+
+
+class JobRunner:
+    def __init__(
+        self,
+        core: EngineCore,
+        *,
+        policy: PollPolicy,
+        limiter: RateLimiter,
+        sleep: SleepFn,
+        executor: Executor,
+        library: Path,
+        inline_images: bool = False,
+    ) -> None:
+        self.core = core
+        self.policy = policy
+        self.limiter = limiter
+        self.sleep = sleep
+        self.executor = executor
+        self.library = library
+        self.inline_images = inline_images
+
+    async def run(self, job_id: str) -> None:
+        """Drive a job until it is terminal or needs attention (cancellation leaves it resumable)."""
+        try:
+            while True:
+                job = self.core.records.get(job_id)
+                if job is None:
+                    return
+                if job.state in (_S.QUEUED, _S.SUBMITTING):
+                    await self._submit(job)
+                elif job.state in (_S.SUBMITTED, _S.PROCESSING):
+                    await self._poll(job)
+                elif job.state == _S.DOWNLOADING:
+                    await self._download(job)
+                else:
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must not leave a job silently stuck
+            log.exception("job %s stopped on an unexpected error", job_id)
+            job = self.core.records.get(job_id)
+            if job is not None and not job.is_terminal and job.state != _S.NEEDS_ATTENTION:
+                self._attention(job_id, "internal_error", f"Unexpected error ({exc!r}). Check the job again.")
+
+    # Steps
+
+    async def _submit(self, job: JobRecord) -> None:
+        if job.task_id:  # the id was stored: only the state change was lost
+            if job.state == _S.QUEUED:
+                job = self.core.update(job.id, state=_S.SUBMITTING)
+            self.core.update(job.id, state=_S.SUBMITTED)
+            return
+        job = self.core.update(
+            job.id, state=_S.SUBMITTING, submit_attempts=job.submit_attempts + 1, error_code=None, error_message=None
+        )
+        client = await self._client(job)
+        if client is None:
+            return
+        request = job.request
+        image = request.get("first_frame_image")
+        if isinstance(image, str) and _is_local_file(image):
+            reference = await self._prepare_image(job, client, image)
+            if reference is None:
+                return
+            # Commit the uploaded URL before the submit: the store holds exactly the body sent.
+            job = self.core.update(job.id, request={**request, "first_frame_image": reference})
+            request = job.request
+        crash_point("after_job_written")
+        try:
+            task_id = await client.submit(request, job.idempotency_key)
+        except ValidationError as exc:
+            self._fail(job.id, error_code(exc), str(exc))
+            return
+        except _UNKNOWN_OUTCOME as exc:
+            self._attention(
+                job.id,
+                error_code(exc),
+                f"{exc.message} The service may or may not have started the task. Check again sends the "
+                "same request with the same idempotency key, which never starts a second task.",
+            )
+            return
+        except KlingAPIError as exc:
+            self._attention(job.id, error_code(exc), str(exc))
+            return
+        crash_point("after_submit_before_task_id")
+        self.core.update(
+            job.id, state=_S.SUBMITTED, task_id=task_id, remote_status="submitted", submitted_at=self.core.clock()
+        )
+
+    async def _prepare_image(self, job: JobRecord, client: KlingClient, path: str) -> str | None:
+        try:
+            prepared = await run_blocking(self.executor, prepare_for_upload, path)
+            if self.inline_images:
+                encoded: bytes = await run_blocking(self.executor, base64.b64encode, prepared.data)
+                return f"data:{prepared.content_type};base64,{encoded.decode('ascii')}"
+            return await client.upload_image(
+                path, data=prepared.data, filename=prepared.filename, content_type=prepared.content_type
+            )
+        except ValidationError as exc:
+            self._fail(job.id, error_code(exc), str(exc))
+        except KlingAPIError as exc:
+            self._attention(job.id, error_code(exc), str(exc))
+        except (OSError, ValueError) as exc:
+            self._attention(
+                job.id,
+                "first_frame_unreadable",
+                f"The first frame {path} could not be prepared ({exc}). Fix or restore the file, then check again.",
+            )
+        return None
+
+    async def _poll(self, job: JobRecord) -> None:
+        client = await self._client(job)
+        if client is None:
+            return
+        task_id = job.task_id
+        assert task_id is not None, "a polled job has a task id"
+        started = self.core.clock()
+        last_ok = started
+        polls = 0
+        retry_after: float | None = None
+        while True:
+            job = self.core.records[job.id]
+            since = job.submitted_at or job.created_at
+            delay = next_poll_delay(
+                self.policy,
+                polls=polls,
+                elapsed=self.core.clock() - since,
+                estimated_time=job.estimated_time,
+                progress=job.progress,
+                retry_after=retry_after,
+            )
+            retry_after = None
+            await self.sleep(delay)
+            await self.limiter.acquire()
+            try:
+                status = await client.get_task(task_id)
+            except NotFoundError as exc:
+                self._attention(job.id, "task_not_found", self._not_found_message(job, exc))
+                return
+            except _ACCOUNT_ERRORS as exc:
+                self._attention(job.id, error_code(exc), str(exc))
+                return
+            except KlingAPIError as exc:
+                polls += 1
+                retry_after = exc.retry_after
+                silent = self.core.clock() - last_ok
+                log.warning("job %s: status read failed (%s)", job.id, exc.message)
+                if silent > self.policy.silence_limit:
+                    self._attention(
+                        job.id,
+                        "no_answer",
+                        f"No answer about this task for {silent / 60:.0f} minutes ({exc.message}). "
+                        "Nothing is lost: check again later.",
+                    )
+                    return
+                continue
+            crash_point("mid_poll")
+            polls += 1
+            last_ok = self.core.clock()
+            if self._apply_status(job, status):
+                return
+            job = self.core.records[job.id]
+            watched = self.core.clock() - max(started, job.submitted_at or started)
+            if is_overdue(self.policy, elapsed=watched, estimated_time=job.estimated_time):
+                self._attention(
+                    job.id,
+                    "overdue",
+                    f"The task is still {job.remote_status or 'running'} after {watched / 60:.0f} minutes "
+                    f"(the service expected {job.estimated_time:.0f} s). Check again later; nothing is lost.",
+                )
+                return
+
+    def _apply_status(self, job: JobRecord, status: TaskStatus) -> bool:
+        """Record one status answer; True when polling is over for this job."""
+        common: dict[str, Any] = {
+            "remote_status": status.status,
+            "progress": status.progress,
+            "poll_count": job.poll_count + 1,
+        }
+        if status.estimated_time is not None:
+            common["estimated_time"] = status.estimated_time
+        if status.is_completed:
+            if not status.video_urls:
+                self.core.update(job.id, **common)
+                self._attention(
+                    job.id, "no_video", "The service says the task completed but sent no video link. Check again."
+                )
+                return True
+            expires = status.expires_at or (status.completed or self.core.clock()) + DEFAULT_LINK_LIFE
+            cost = 0.0 if job.backend == LOCAL else (status.cost if status.cost is not None else job.estimated_cost_usd)
+            self.core.store.set_final_status(job.id, status.raw)
+            self.core.update(
+                job.id,
+                state=_S.DOWNLOADING,
+                result_urls=status.video_urls,
+                expires_at=expires,
+                actual_cost_usd=cost,
+                error_code=None,
+                error_message=None,
+                **{**common, "progress": 100},
+            )
+            return True
+        if status.is_failed or status.is_cancelled:
+            reason = status.error_message or (
+                "The service cancelled the task." if status.is_cancelled else "The service reported a failure."
+            )
+            self.core.store.set_final_status(job.id, status.raw)
+            self.core.update(
+                job.id,
+                state=_S.FAILED,
+                error_code=str(status.error_code if status.error_code is not None else status.status),
+                error_message=f"{reason} Failed tasks are not billed.",
+                actual_cost_usd=0.0,
+                finished_at=self.core.clock(),
+                **common,
+            )
+            return True
+        waiting = status.status.strip().lower() in ("submitted", "pending")
+        self.core.update(job.id, state=job.state if waiting else _S.PROCESSING, **common)
+        return False
+
+    async def _download(self, job: JobRecord) -> None:
+        if job.expires_at is not None and self.core.clock() > job.expires_at:
+            self._expire(job.id)
+            return
+        job = self.core.update(job.id, download_attempts=job.download_attempts + 1)
+        client = await self._client(job)
+        if client is None:
+            return
+        if job.backend == LOCAL and not self._links_current(job):
+            fresh = await self._refresh_links(job, client)
+            if fresh is None:
+                return
+            job = fresh
+        dest = video_destination(job, self.library, self.core.store.out_dir(job.id))
+
+        def on_progress(done: int, total: int | None) -> None:
+            if done > 0:
+                crash_point("mid_download")
+
+        refreshed = False
+        while True:
+            try:
+                await client.download(job.result_urls[0], dest, on_progress)
+                break
+            except OSError as exc:
+                await self._retry_download_later(job, "disk_full", disk_error_message(exc, dest.parent))
+                return
+            except (NotFoundError, DownloadError) as exc:
+                if exc.status in _GONE and not refreshed:
+                    refreshed = True
+                    fresh = await self._refresh_links(job, client)
+                    if fresh is None:
+                        return
+                    job = fresh
+                    continue
+                await self._retry_download_later(job, error_code(exc), str(exc))
+                return
+            except KlingAPIError as exc:
+                await self._retry_download_later(job, error_code(exc), str(exc))
+                return
+        if not await run_blocking(self.executor, is_valid_video, dest):
+            await self._retry_download_later(job, "bad_video", "The downloaded file is not a valid MP4; retrying.")
+            return
+        sidecar = sidecar_path_for(dest)
+        finished = self.core.clock()
+        done = replace(job, state=_S.DONE, finished_at=finished, video_path=str(dest), sidecar_path=str(sidecar))
+        try:
+            document = sidecar_document(done, self.core.store.final_status(job.id))
+            await run_blocking(self.executor, write_sidecar, sidecar, document)
+        except OSError as exc:
+            await self._retry_download_later(job, "disk_full", disk_error_message(exc, sidecar.parent))
+            return
+        self.core.update(
+            job.id,
+            state=_S.DONE,
+            video_path=str(dest),
+            sidecar_path=str(sidecar),
+            finished_at=finished,
+            progress=100,
+            error_code=None,
+            error_message=None,
+        )
+
+    async def _retry_download_later(self, job: JobRecord, code: str, message: str) -> None:
+        """Report the problem (needs attention), wait, then try again — until the link expires."""
+        log.warning("job %s: download failed: %s", job.id, message)
+        attempts = max(1, self.core.records[job.id].download_attempts)
+        delay = min(self.policy.download_retry * 2 ** (attempts - 1), self.policy.download_retry_max)
+        if job.expires_at is not None:
+            delay = max(0.0, min(delay, job.expires_at - self.core.clock()))
+        self._attention(job.id, code, message)
+        await self.sleep(delay)
+        current = self.core.records.get(job.id)
+        if current is None or current.state != _S.NEEDS_ATTENTION:
+            return  # cancelled or removed meanwhile
+        if current.expires_at is not None and self.core.clock() > current.expires_at:
+            self._expire(job.id)
+        else:
+            self.core.update(job.id, state=_S.DOWNLOADING)
+
+    async def _refresh_links(self, job: JobRecord, client: KlingClient) -> JobRecord | None:
+        """Ask the service again for the result links; None when the job went elsewhere."""
+        assert job.task_id is not None
+        await self.limiter.acquire()
+        try:
+            status = await client.get_task(job.task_id)
+        except NotFoundError as exc:
+            self._attention(job.id, "task_not_found", self._not_found_message(job, exc))
+            return None
+        except KlingAPIError as exc:
+            await self._retry_download_later(job, error_code(exc), str(exc))
+            return None
+        if not status.is_completed or not status.video_urls:
+            if job.expires_at is not None and self.core.clock() > job.expires_at:
+                self._expire(job.id)
+            else:
+                self._attention(job.id, "no_video", "The service no longer offers a video link for this task.")
+            return None
+        self.core.store.set_final_status(job.id, status.raw)
+        return self.core.update(job.id, result_urls=status.video_urls, expires_at=status.expires_at or job.expires_at)
+
+    # Helpers
+
+    async def _client(self, job: JobRecord) -> KlingClient | None:
+        try:
+            return await self.core.client_for(job.backend)
+        except (LocalBackendError, ValueError) as exc:
+            self._attention(job.id, "backend_unavailable", f"{exc} Check again once the backend is reachable.")
+            return None
+
+    def _links_current(self, job: JobRecord) -> bool:
+        current = self.core.current_local_url()
+        return bool(current and job.result_urls and job.result_urls[0].startswith(current))
+
+    def _not_found_message(self, job: JobRecord, exc: KlingAPIError) -> str:
+        if job.backend == LOCAL:
+            return (
+                "The local preview server was restarted and no longer knows this task, so its video is gone. "
+                "Retry the job to render it again (local previews cost nothing)."
+            )
+        return f"{exc.message} The service does not know task {job.task_id}; retry the job to generate it again."
+
+    def _attention(self, job_id: str, code: str, message: str) -> None:
+        self.core.update(job_id, state=_S.NEEDS_ATTENTION, error_code=code, error_message=message)
+
+    def _fail(self, job_id: str, code: str, message: str) -> None:
+        self.core.update(job_id, state=_S.FAILED, error_code=code, error_message=message, finished_at=self.core.clock())
+
+    def _expire(self, job_id: str) -> None:
+        self.core.update(
+            job_id,
+            state=_S.EXPIRED,
+            error_code="link_expired",
+            error_message="The result link expired before the video could be saved. Retry the job to generate it again.",
+            finished_at=self.core.clock(),
+        )
