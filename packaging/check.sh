@@ -32,6 +32,31 @@ echo "ok: packaging/$APP_ID.desktop"
 step "AppStream metainfo"
 appstreamcli validate --no-net "packaging/$APP_ID.metainfo.xml"
 
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+step "wheel: resources and entry points (pip install .)"
+"$PY" -m pip wheel . --no-deps --quiet -w "$scratch/wheel" > "$scratch/wheel.log" 2>&1 || { cat "$scratch/wheel.log" >&2; exit 1; }
+wheel=$(ls "$scratch"/wheel/kling_studio-*.whl)
+"$PY" - "$wheel" <<'PYEOF'
+import sys, zipfile
+names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+need = ["kling_studio/resources/sample/sample.kling.json", "kling_studio/resources/sample/frames/first-frame.png",
+        "kling_studio/resources/app/kling-studio.svg", "kling_studio/resources/app/kling-studio-512.png"]
+missing = [n for n in need if n not in names]
+sys.exit(f"missing from the wheel: {missing}" if missing else 0)
+PYEOF
+# A throw-away venv with only the wheel installed; the pinned dependencies come from .venv via a .pth file.
+"$PY" -m venv "$scratch/venv"
+"$scratch/venv/bin/python" -m pip install --quiet --no-deps "$wheel"
+"$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))' > "$("$scratch/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/venv-deps.pth"
+test -x "$scratch/venv/bin/kling-studio-gui"
+"$scratch/venv/bin/kling-studio" --version
+sample=$(cd "$scratch" && "$scratch/venv/bin/python" -c 'import kling_studio, pathlib; print(pathlib.Path(kling_studio.__file__).parent / "resources/sample/sample.kling.json")')
+case "$sample" in "$scratch"/venv/*) ;; *) echo "kling_studio was imported from $sample, not the wheel" >&2; exit 1;; esac
+"$scratch/venv/bin/kling-studio" compile "$sample" >/dev/null
+echo "ok: $(basename "$wheel") has resources/ and working kling-studio, kling-studio-gui commands"
+
 step "PyInstaller one-folder build"
 if [ "${KLING_SKIP_BUILD:-0}" = 1 ] && [ -x "$APP" ]; then
   echo "reusing $APP (KLING_SKIP_BUILD=1)"
@@ -49,8 +74,6 @@ done
 echo "ok"
 
 # The app must not read or write the user's own settings, keyring or library while checked.
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 export KLING_STUDIO_HOME="$scratch/home" HOME="$scratch" XDG_CONFIG_HOME="$scratch/config" \
   XDG_DATA_HOME="$scratch/data" XDG_CACHE_HOME="$scratch/cache" XDG_STATE_HOME="$scratch/state"
 unset KLING_STUDIO_API_KEY
