@@ -215,7 +215,8 @@ class PreviewPanel(QWidget):
             return
         self.player.pause()
         step = 1000.0 / self._fps
-        target = round(self.player.position() + frames * step)
+        # Snap to the frame grid so repeated steps do not drift by rounding.
+        target = round((round(self.player.position() / step) + frames) * step)
         self.player.setPosition(max(0, min(self.duration_ms(), target)))
 
     def set_loop(self, enabled: bool) -> None:

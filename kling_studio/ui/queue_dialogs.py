@@ -34,7 +34,7 @@ def remove_box(parent: QWidget | None, job: JobRecord) -> QMessageBox:
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
     box.button(QMessageBox.StandardButton.Yes).setText("Remove")
     box.setDefaultButton(QMessageBox.StandardButton.No)
-    also = QCheckBox("Also delete the video and sidecar files")
+    also = QCheckBox("Also delete the video and sidecar files", box)  # parented: outlives this function
     also.setEnabled(bool(job.video_path or job.sidecar_path))
     box.setCheckBox(also)
     return box
