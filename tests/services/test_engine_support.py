@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,12 @@ def make_engine(url: str, tmp_path: Path, *, concurrency: int = 3, **kwargs: Any
 
 async def wait_done(engine: JobEngine, ids: list[str], limit: float = 60.0) -> list[JobRecord]:
     return await asyncio.wait_for(engine.wait_for(ids), limit)
+
+
+async def wait_until(
+    engine: JobEngine, job_id: str, predicate: Callable[[JobRecord], bool], limit: float = 60.0
+) -> list[JobRecord]:
+    return await asyncio.wait_for(engine.wait_for([job_id], predicate), limit)
 
 
 # Small blocking file reads, kept out of the async test bodies.
