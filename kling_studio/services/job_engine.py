@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 import uuid
 from collections import deque
@@ -40,6 +41,8 @@ from kling_studio.services.settings import BACKEND_LOCAL, BACKEND_REMOTE, AppSet
 log = logging.getLogger("kling_studio.jobs")
 
 LOCAL_LABEL = "Local preview — no credits spent"
+# Test hook: multiply the default polling intervals (the CLI crash tests use a tiny factor).
+POLL_SCALE_ENV = "KLING_STUDIO_TEST_POLL_SCALE"
 _S = JobState
 
 
@@ -83,7 +86,7 @@ class JobEngine:
         self._key = api_key if api_key is not None else get_api_key()
         self._base_override = base_url.rstrip("/") if base_url else None
         self._new_backend = self._choose_backend(force_local)
-        self.policy = poll_policy or PollPolicy()
+        self.policy = poll_policy or _default_policy()
         self._sleep = sleep
         self._executor: ThreadPoolExecutor | None = None
         self.core = EngineCore(
@@ -407,6 +410,15 @@ class JobEngine:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _default_policy() -> PollPolicy:
+    policy = PollPolicy()
+    try:
+        scale = float(os.environ.get(POLL_SCALE_ENV, "") or 1.0)
+    except ValueError:
+        scale = 1.0
+    return policy.scaled(scale) if 0 < scale < 1 else policy
 
 
 def _unlink_all(paths: list[Path]) -> None:
