@@ -144,7 +144,9 @@ def main() -> int:
     FRAME.parent.mkdir(parents=True, exist_ok=True)
     draw_scene().save(FRAME, optimize=True)
     write_project()
-    print(f"wrote {FRAME.relative_to(ROOT)} ({math.ceil(FRAME.stat().st_size / 1024)} KiB) and {PROJECT.relative_to(ROOT)}")
+    print(
+        f"wrote {FRAME.relative_to(ROOT)} ({math.ceil(FRAME.stat().st_size / 1024)} KiB) and {PROJECT.relative_to(ROOT)}"
+    )
     return 0
 
 
