@@ -72,7 +72,7 @@ class FaultRule:
         if self.seconds is not None:
             text += f"={self.seconds:g}"
         elif self.probability is not None:
-            text += f"={self.probability:g}"
+            text += f"={self.probability!r}"  # keeps "1.0" apart from the count "1"
         elif self.count is not None:
             text += f"={self.count}"
         if self.route is not None:
