@@ -8,6 +8,7 @@ Deterministic: running it again gives the same picture. Run from the repository 
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import sys
@@ -45,7 +46,7 @@ def vertical_gradient(size: tuple[int, int], stops: list[tuple[float, tuple[int,
     draw = ImageDraw.Draw(img)
     for y in range(h):
         t = y / max(h - 1, 1)
-        for (t0, c0), (t1, c1) in zip(stops, stops[1:], strict=False):
+        for (t0, c0), (t1, c1) in itertools.pairwise(stops):
             if t0 <= t <= t1:
                 draw.line([(0, y), (w, y)], fill=lerp(c0, c1, (t - t0) / (t1 - t0)))
                 break
