@@ -89,7 +89,14 @@ step "compile the bundled sample (frozen CLI)"
 echo "ok"
 
 step "--smoke (offscreen window)"
-QT_QPA_PLATFORM=offscreen timeout 120 "$APP" --smoke
+QT_QPA_PLATFORM=offscreen timeout 120 "$APP" --smoke 2>&1 | tee "$scratch/smoke.log"
+status=${PIPESTATUS[0]}
+[ "$status" = 0 ] || { echo "--smoke exited with $status" >&2; exit 1; }
+# A bundle that lost a library Qt Multimedia's FFmpeg plugin links still opens, without a player.
+if grep -q "No QtMultimedia backends found" "$scratch/smoke.log"; then
+  echo "the bundled Qt Multimedia has no backend (a library of its FFmpeg plugin is missing)" >&2
+  exit 1
+fi
 echo "ok"
 
 step "summary"
