@@ -1,0 +1,38 @@
+"""Blocking image work for the first-frame panel; runs in an executor thread.
+
+Returns plain data and a ``QImage`` (safe off the GUI thread); the panel turns it into a
+``QPixmap`` on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+from PySide6.QtGui import QImage
+
+from kling_studio.domain.first_frame import FirstFrameCheck
+from kling_studio.services.image_prep import read_first_frame
+
+
+@dataclass(frozen=True)
+class Measured:
+    check: FirstFrameCheck
+    thumbnail: QImage | None
+
+
+def measure_image(path: str, width: int, height: int) -> Measured:
+    """Measure the file against the rules and make a thumbnail fitting ``width``×``height``."""
+    check = read_first_frame(path)
+    if check.facts is None:
+        return Measured(check, None)
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (width * 2, height * 2))  # JPEG decodes at a fraction of full size
+            picture = ImageOps.exif_transpose(img).convert("RGBA")
+            picture.thumbnail((width, height))
+            data = picture.tobytes("raw", "RGBA")
+            thumb = QImage(data, picture.width, picture.height, picture.width * 4, QImage.Format.Format_RGBA8888)
+            return Measured(check, thumb.copy())  # copy: the QImage must own its pixels
+    except Exception:  # the check already passed; a thumbnail is a nicety, never a failure
+        return Measured(check, None)

@@ -1,0 +1,169 @@
+"""Generation for the window: submit, play animatic, copy prompt, copy request as cURL, settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from kling_studio.domain.storyboard import shot_start_times
+from kling_studio.ui.animatic_runner import AnimaticRunner
+from kling_studio.ui.request_export import curl_command
+from kling_studio.ui.tasks import TaskSet
+
+if TYPE_CHECKING:
+    from kling_studio.ui.main_window import StudioWindow
+
+log = logging.getLogger("kling_studio.ui")
+
+
+def blocking_reasons(window: StudioWindow) -> list[str]:
+    """Why Submit is disabled right now (empty when it is enabled)."""
+    reasons = [f"{d.message} [{d.code}]" for d in window.document.compiled.errors]
+    if window.first_frame.busy:
+        reasons.append("The first frame is still being checked.")
+    if window.engine is None:
+        reasons.append("No job engine is running.")
+    return reasons
+
+
+class GenerationController(QObject):
+    def __init__(self, window: StudioWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = window.document
+        self.tasks = TaskSet()
+        self.submitting = False
+        self.animatic = AnimaticRunner(self)
+        self.animatic.progress.connect(self._animatic_progress)
+        self.animatic.finished.connect(self._animatic_done)
+        self.animatic.failed.connect(self._animatic_failed)
+        a = window.studio_actions
+        a.submit.triggered.connect(self.start_submit)
+        a.copy_prompt.triggered.connect(self.copy_prompt)
+        a.copy_curl.triggered.connect(self.copy_curl)
+        a.play_animatic.triggered.connect(self.play_animatic)
+        a.settings.triggered.connect(self.open_settings)
+        a.about.triggered.connect(self.open_about)
+        window.first_frame.busy_changed.connect(lambda _b: self.update_submit_state())
+
+    # Submit.
+
+    def update_submit_state(self) -> None:
+        a = self.window.studio_actions
+        reasons = blocking_reasons(self.window)
+        enabled = not reasons and not self.submitting
+        a.submit.setEnabled(enabled)
+        self.window.submit_button.setEnabled(enabled)
+        cost = self.document.compiled.estimated_cost_usd
+        label = "Submit" if cost is None else f"Submit · ${cost:.2f}"
+        self.window.submit_button.setText(label)
+        tip = "Submit is blocked:\n" + "\n".join(f"• {r}" for r in reasons) if reasons else str(a.submit.data())
+        a.submit.setToolTip(tip)
+        self.window.submit_button.setToolTip(tip)
+
+    def start_submit(self) -> None:
+        if self.window.studio_actions.submit.isEnabled():
+            self.tasks.spawn(self.submit())
+
+    async def submit(self) -> None:
+        engine = self.window.engine
+        if engine is None or blocking_reasons(self.window) or self.submitting:
+            return
+        self.submitting = True
+        self.update_submit_state()
+        try:
+            record = await engine.submit_storyboard(self.document.storyboard, project_path=self.document.path)
+        except ValueError as exc:
+            QMessageBox.warning(self.window, "Not submitted", str(exc))
+            return
+        finally:
+            self.submitting = False
+            self.update_submit_state()
+        dock = self.window.queue_dock
+        dock.show()
+        dock.raise_()
+        self.window.show_message(f"Queued “{record.title}” · {record.duration} s · {record.resolution}")
+
+    # Clipboard.
+
+    def copy_prompt(self) -> None:
+        QApplication.clipboard().setText(self.document.compiled.text)
+        self.window.show_message(f"Copied the prompt ({self.document.compiled.length} characters)")
+
+    def copy_curl(self) -> None:
+        text = curl_command(self.document.compiled.request, self.window.settings.base_url)
+        QApplication.clipboard().setText(text)
+        self.window.show_message("Copied a curl command; it reads the key from $KLING_STUDIO_API_KEY")
+
+    # Animatic.
+
+    def play_animatic(self) -> None:
+        if self.animatic.running:
+            self.window.show_message("The animatic is already rendering…")
+            return
+        storyboard = self.document.storyboard
+        if not storyboard.shots or storyboard.total_duration <= 0:
+            self.window.show_message("Add a shot with some seconds to play an animatic.")
+            return
+        self.animatic.start(storyboard)
+        self.window.show_message("Rendering the animatic…", 0)
+
+    def _animatic_progress(self, value: int) -> None:
+        bar = self.window.progress
+        bar.show()
+        if value < 0:
+            bar.setRange(0, 0)
+        else:
+            bar.setRange(0, 100)
+            bar.setValue(value)
+
+    def _animatic_done(self, path: str) -> None:
+        self.window.progress.hide()
+        self.window.show_message("Animatic ready")
+        panel = self.window.preview_dock.widget()
+        load = getattr(panel, "load", None)
+        if callable(load):
+            load(path, shot_start_times(self.document.storyboard.shots))
+            self.window.preview_dock.show()
+            self.window.preview_dock.raise_()
+        else:
+            self.window.show_message(f"Animatic rendered: {path}", 0)
+
+    def _animatic_failed(self, message: str) -> None:
+        self.window.progress.hide()
+        self.window.show_message(message, 0)
+        log.warning("animatic failed: %s", message)
+
+    # Dialogs.
+
+    def open_settings(self) -> None:
+        from kling_studio.services.secrets import get_api_key
+        from kling_studio.ui.settings_dialog import SettingsDialog
+        from kling_studio.ui.theme import apply_theme
+
+        dialog = SettingsDialog(self.window.settings, self.window)
+        if dialog.exec() != SettingsDialog.DialogCode.Accepted:
+            return
+        new = dialog.result_settings()
+        theme_changed = new.theme != self.window.settings.theme
+        self.window.set_settings(new)
+        self.document.set_prices(new.prices)
+        if theme_changed:
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, new.theme)
+        self.window.update_backend_label()
+        if get_api_key() is not None and dialog.entered_key() is not None:
+            self.window.show_message("Key stored in the keyring. Restart Kling Studio to switch the backend.", 0)
+
+    def open_about(self) -> None:
+        from kling_studio.ui.about_dialog import AboutDialog
+
+        AboutDialog(self.window.paths, self.window.settings, self.window).exec()
+
+    def shutdown(self) -> None:
+        self.tasks.cancel_all()
+        self.animatic.close()

@@ -1,0 +1,58 @@
+"""Action icons: SVG package data tinted with the active theme's colours."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+from kling_studio.ui import theme
+
+_SIZES = (16, 20, 24, 32, 48)
+
+
+@cache
+def _svg_source(name: str) -> str:
+    return (resources.files("kling_studio") / "resources" / "icons" / f"{name}.svg").read_text("utf-8")
+
+
+def _render(svg: str, size: int) -> QPixmap:
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter, QRectF(0, 0, size, size))
+    painter.end()
+    return pixmap
+
+
+_cache: dict[tuple[str, str], QIcon] = {}
+
+
+def icon(name: str, color: str | None = None) -> QIcon:
+    """The icon ``resources/icons/<name>.svg``; ``currentColor`` becomes the theme's text colour
+    (or ``color``), and disabled states get the muted colour."""
+    c = theme.colors()
+    tint = color or c.text
+    key = (name, tint + c.muted)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        source = _svg_source(name)
+    except FileNotFoundError:
+        return QIcon()
+    result = QIcon()
+    for size in _SIZES:
+        result.addPixmap(_render(source.replace("currentColor", tint), size), QIcon.Mode.Normal)
+        result.addPixmap(_render(source.replace("currentColor", c.muted), size), QIcon.Mode.Disabled)
+    _cache[key] = result
+    return result
+
+
+def clear_cache() -> None:
+    _cache.clear()

@@ -1,0 +1,423 @@
+"""The studio window: editor in the middle, queue and preview docks, menus, toolbar, status bar.
+
+The window only composes panels and wires actions; file handling lives in
+``project_controller`` and generation (submit, animatic, copy) in ``generation_controller``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_studio.domain.project_file import PROJECT_SUFFIX
+from kling_studio.services.engine_api import JobEngineAPI
+from kling_studio.services.paths import AppPaths, app_paths
+from kling_studio.services.secrets import get_api_key
+from kling_studio.services.settings import AppSettings, save_settings
+from kling_studio.ui import icons
+from kling_studio.ui.banner import FirstRunBanner
+from kling_studio.ui.edit_commands import (
+    AddShotCommand,
+    DeleteShotCommand,
+    DuplicateShotCommand,
+    MoveShotCommand,
+    RenameStoryboardCommand,
+)
+from kling_studio.ui.first_frame_panel import FirstFramePanel
+from kling_studio.ui.generation_controller import GenerationController
+from kling_studio.ui.generation_panel import GenerationPanel
+from kling_studio.ui.project_controller import ProjectController
+from kling_studio.ui.prompt_preview import PromptPreviewPanel
+from kling_studio.ui.shot_editor import ShotEditorPanel
+from kling_studio.ui.shot_list_panel import ShotListPanel
+from kling_studio.ui.storyboard_document import StoryboardDocument
+from kling_studio.ui.studio_actions import StudioActions
+from kling_studio.ui.timeline_widget import MiniTimelineWidget
+from kling_studio.ui.widgets import Card
+
+if TYPE_CHECKING:
+    from kling_studio.ui.job_panels import JobPanels
+from kling_studio.ui.window_state import restore_window_state, save_window_state
+
+LOCAL_LABEL = "Local preview — no credits spent"
+
+
+def _placeholder(title: str, text: str) -> QWidget:
+    box = QWidget()
+    box.setObjectName("dockPlaceholder")
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(18, 18, 18, 18)
+    glyph = QLabel()
+    glyph.setPixmap(icons.icon("queue" if title == "Queue" else "preview").pixmap(28, 28))
+    glyph.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addStretch(1)
+    layout.addWidget(glyph)
+    layout.addWidget(label)
+    layout.addStretch(1)
+    return box
+
+
+class StudioWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        *,
+        engine: JobEngineAPI | None = None,
+        paths: AppPaths | None = None,
+        store_settings: Callable[[AppSettings], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings or AppSettings()
+        self.engine = engine
+        self.paths = paths or app_paths()
+        self._store_settings = store_settings or save_settings
+        self.document = StoryboardDocument(prices=self.settings.prices, parent=self)
+        self.studio_actions = StudioActions(self)
+        self.job_panels: JobPanels | None = None
+        self.setObjectName("StudioWindow")
+        self.setWindowIcon(icons.icon("preview"))
+        self.setDockNestingEnabled(True)
+        self._build_ui()
+        self.files = ProjectController(self)
+        self.generation = GenerationController(self)
+        self._connect()
+        self._update_title()
+        self._update_actions()
+        self.update_backend_label()
+        restore_window_state(self, self.paths)
+
+    # Building.
+
+    def _build_ui(self) -> None:
+        doc = self.document
+        self.title_edit = QLineEdit(doc.storyboard.title)
+        self.title_edit.setObjectName("storyboardTitle")
+        self.title_edit.setAccessibleName("Storyboard title")
+        self.title_edit.setPlaceholderText("Storyboard title")
+        self.title_edit.setStyleSheet("QLineEdit#storyboardTitle { font-size: 15pt; font-weight: 600; }")
+
+        self.shot_list = ShotListPanel(doc)
+        self.timeline = MiniTimelineWidget(doc)
+        self.timeline_card = Card("Timeline")
+        self.timeline_card.body.addWidget(self.timeline)
+        self.shot_editor = ShotEditorPanel(doc)
+        self.generation_panel = GenerationPanel(doc)
+        self.first_frame = FirstFramePanel(doc)
+        self.prompt_preview = PromptPreviewPanel(doc)
+
+        self.animatic_button = QPushButton("Play animatic")
+        self.animatic_button.setIcon(icons.icon("media-play"))
+        self.submit_button = QPushButton("Submit")
+        self.submit_button.setObjectName("primaryButton")
+        self.submit_button.setIcon(icons.icon("submit", "#ffffff"))
+        self.prompt_preview.body.addLayout(self._submit_row())
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.setSpacing(10)
+        lv.addWidget(self.title_edit)
+        lv.addWidget(self.shot_list, 3)
+        lv.addWidget(self.timeline_card)
+        lv.addWidget(self.shot_editor, 2)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.setSpacing(10)
+        rv.addWidget(self.generation_panel)
+        rv.addWidget(self.first_frame)
+        rv.addWidget(self.prompt_preview, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 11)
+        self.splitter.setStretchFactor(1, 10)
+        self.splitter.setChildrenCollapsible(False)
+
+        self.banner = FirstRunBanner()
+        central = QWidget()
+        cv = QVBoxLayout(central)
+        cv.setContentsMargins(12, 10, 12, 8)
+        cv.setSpacing(10)
+        cv.addWidget(self.banner)
+        cv.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.preview_dock = self._dock("Preview", "previewDock", "Play a take or an animatic here (F5).")
+        self.queue_dock = self._dock("Queue", "queueDock", "Submitted jobs appear here (Ctrl+Enter).")
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
+        self.splitDockWidget(self.preview_dock, self.queue_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.preview_dock], [420], Qt.Orientation.Horizontal)
+
+        self.toolbar = QToolBar("Main toolbar")
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setFloatable(False)
+        self.studio_actions.build_toolbar(self.toolbar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        view_actions: list[QAction] = [self.queue_dock.toggleViewAction(), self.preview_dock.toggleViewAction()]
+        self.view_menu = self.studio_actions.build_menus(self.menuBar(), view_actions)
+
+        self.queue_status = QLabel()
+        self.queue_status.setAccessibleName("Queue status")
+        self.queue_status.hide()
+        self.statusBar().addPermanentWidget(self.queue_status)
+        self.backend_label = QLabel()
+        self.backend_label.setObjectName("backendLabel")
+        self.backend_label.setAccessibleName("Backend")
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(160)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.backend_label)
+
+        for button, action in (
+            (self.shot_list.add_button, self.studio_actions.add_shot),
+            (self.shot_list.duplicate_button, self.studio_actions.duplicate_shot),
+            (self.shot_list.delete_button, self.studio_actions.delete_shot),
+            (self.shot_list.up_button, self.studio_actions.move_up),
+            (self.shot_list.down_button, self.studio_actions.move_down),
+        ):
+            button.setDefaultAction(action)
+        self.shot_list.add_button.setText("Add")
+        self.shot_list.duplicate_button.setText("Duplicate")
+        self.shot_list.delete_button.setText("Delete")
+        for b in (self.shot_list.up_button, self.shot_list.down_button):
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+
+        self._set_tab_order()
+
+    def _submit_row(self) -> QVBoxLayout:
+        from PySide6.QtWidgets import QHBoxLayout
+
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(self.animatic_button)
+        row.addStretch(1)
+        row.addWidget(self.submit_button)
+        box = QVBoxLayout()
+        box.addLayout(row)
+        return box
+
+    def _dock(self, title: str, name: str, text: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setAccessibleName(f"{title} dock")
+        dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+        dock.setWidget(_placeholder(title, text))
+        return dock
+
+    def _set_tab_order(self) -> None:
+        chain: list[QWidget] = [
+            self.title_edit,
+            self.shot_list.view,
+            self.timeline,
+            self.shot_editor.text_edit,
+            self.shot_editor.seconds,
+            self.generation_panel.resolution,
+            self.generation_panel.aspect_ratio,
+            self.generation_panel.watermark,
+            self.first_frame.browse_button,
+            self.first_frame.url_edit,
+            self.first_frame.url_button,
+            self.prompt_preview.view,
+            self.prompt_preview.list,
+            self.animatic_button,
+            self.submit_button,
+        ]
+        for a, b in itertools.pairwise(chain):
+            QWidget.setTabOrder(a, b)
+
+    def _connect(self) -> None:
+        a = self.studio_actions
+        doc = self.document
+        a.undo.triggered.connect(doc.undo_stack.undo)
+        a.redo.triggered.connect(doc.undo_stack.redo)
+        a.add_shot.triggered.connect(self.add_shot)
+        a.duplicate_shot.triggered.connect(self.duplicate_shot)
+        a.delete_shot.triggered.connect(self.delete_shot)
+        a.move_up.triggered.connect(lambda: self.move_shot(-1))
+        a.move_down.triggered.connect(lambda: self.move_shot(1))
+        a.paste_first_frame.triggered.connect(self.first_frame.paste)
+        a.quit.triggered.connect(self.close)
+        self.animatic_button.clicked.connect(a.play_animatic.trigger)
+        self.submit_button.clicked.connect(a.submit.trigger)
+        self.title_edit.textEdited.connect(self._rename)
+        self.banner.dismissed.connect(self._dismiss_banner)
+        self.banner.add_key_requested.connect(a.settings.trigger)
+        doc.changed.connect(self._on_document_changed)
+        doc.selection_changed.connect(lambda _i: self._update_actions())
+        doc.dirty_changed.connect(lambda _d: self._update_title())
+        doc.path_changed.connect(lambda _p: self._update_title())
+        doc.undo_stack.canUndoChanged.connect(lambda _b: self._update_actions())
+        doc.undo_stack.canRedoChanged.connect(lambda _b: self._update_actions())
+
+    # Panels from the queue/preview work.
+
+    def install_queue_panel(self, widget: QWidget) -> None:
+        self.queue_dock.setWidget(widget)
+
+    def install_preview_panel(self, widget: QWidget) -> None:
+        self.preview_dock.setWidget(widget)
+
+    def add_panel_dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = self._dock(title, name, "")
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def attach_job_panels(self, engine: JobEngineAPI | None) -> None:
+        """Queue, takes, preview and notifications (called by the composition root)."""
+        from kling_studio.ui.job_panels import JobPanels
+
+        self.job_panels = JobPanels(self, engine)
+        restore_window_state(self, self.paths)  # now that every dock exists
+
+    def set_queue_status(self, text: str) -> None:
+        self.queue_status.setText(text)
+        self.queue_status.setVisible(bool(text))
+
+    # Shot edits.
+
+    def add_shot(self) -> None:
+        from kling_studio.domain.limits import KLING_3_TURBO
+        from kling_studio.domain.storyboard import Shot
+
+        shots = self.document.storyboard.shots
+        if len(shots) >= KLING_3_TURBO.max_shots:
+            self.show_message(f"A storyboard holds at most {KLING_3_TURBO.max_shots} shots; merge or delete one first.")
+            return
+        remaining = KLING_3_TURBO.max_total_seconds - self.document.storyboard.total_duration
+        seconds = max(KLING_3_TURBO.min_shot_seconds, min(3, remaining))
+        index = self.document.selected + 1 if self.document.selected >= 0 else len(shots)
+        self.document.push(AddShotCommand(self.document, index, Shot("", seconds)))
+        self.shot_editor.text_edit.setFocus()
+
+    def duplicate_shot(self) -> None:
+        from kling_studio.domain.limits import KLING_3_TURBO
+
+        i = self.document.selected
+        if i < 0:
+            return
+        if len(self.document.storyboard.shots) >= KLING_3_TURBO.max_shots:
+            self.show_message(f"A storyboard holds at most {KLING_3_TURBO.max_shots} shots; merge or delete one first.")
+            return
+        self.document.push(DuplicateShotCommand(self.document, i))
+
+    def delete_shot(self) -> None:
+        i = self.document.selected
+        if i >= 0:
+            self.document.push(DeleteShotCommand(self.document, i))
+
+    def move_shot(self, step: int) -> None:
+        i = self.document.selected
+        target = i + step
+        if i >= 0 and 0 <= target < len(self.document.storyboard.shots):
+            self.document.push(MoveShotCommand(self.document, i, target))
+
+    def _rename(self, text: str) -> None:
+        if text != self.document.storyboard.title:
+            self.document.push(RenameStoryboardCommand(self.document, text))
+
+    # State shown in the chrome.
+
+    def _on_document_changed(self) -> None:
+        if self.title_edit.text() != self.document.storyboard.title:
+            self.title_edit.setText(self.document.storyboard.title)
+        self._update_title()
+        self._update_actions()
+
+    def _update_title(self) -> None:
+        path = self.document.path
+        name = Path(path).name.removesuffix(PROJECT_SUFFIX) if path else (self.document.storyboard.title or "Untitled")
+        self.setWindowTitle(f"{name}[*] — Kling Studio")
+        self.setWindowModified(self.document.is_dirty)
+
+    def _update_actions(self) -> None:
+        from kling_studio.domain.limits import KLING_3_TURBO
+
+        a = self.studio_actions
+        doc = self.document
+        n = len(doc.storyboard.shots)
+        i = doc.selected
+        a.undo.setEnabled(doc.undo_stack.canUndo())
+        a.redo.setEnabled(doc.undo_stack.canRedo())
+        a.undo.setText(f"&Undo {doc.undo_stack.undoText()}".rstrip())
+        a.redo.setText(f"&Redo {doc.undo_stack.redoText()}".rstrip())
+        full = n >= KLING_3_TURBO.max_shots
+        a.add_shot.setEnabled(not full)
+        a.duplicate_shot.setEnabled(i >= 0 and not full)
+        full_tip = f"At most {KLING_3_TURBO.max_shots} shots: the model's limit"
+        a.add_shot.setToolTip(full_tip if full else str(a.add_shot.data()))
+        a.duplicate_shot.setToolTip(full_tip if full else str(a.duplicate_shot.data()))
+        a.delete_shot.setEnabled(i >= 0)
+        a.move_up.setEnabled(i > 0)
+        a.move_down.setEnabled(0 <= i < n - 1)
+        self.generation.update_submit_state()
+
+    def update_backend_label(self) -> None:
+        if self.engine is not None:
+            label, local = self.engine.backend_label, self.engine.is_local
+        else:
+            local = get_api_key() is None
+            label = LOCAL_LABEL if local else "Kling 3.0 Turbo via APIMart"
+        self.backend_label.setText(label)
+        self.backend_label.setToolTip("Change the backend and the API key in Settings (Ctrl+,)")
+        self.banner.setVisible(local and not self.settings.banner_dismissed)
+
+    def _dismiss_banner(self) -> None:
+        self.update_settings(banner_dismissed=True)
+
+    def update_settings(self, **changes: Any) -> None:
+        self.set_settings(replace(self.settings, **changes))
+
+    def set_settings(self, settings: AppSettings) -> None:
+        self.settings = settings
+        try:
+            self._store_settings(settings)
+        except OSError as exc:
+            self.show_message(f"Settings could not be saved: {exc}")
+
+    def show_message(self, text: str, timeout_ms: int = 6000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # Closing.
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        save_window_state(self, self.paths)
+        self.files.shutdown()
+        self.generation.shutdown()
+        self.first_frame.tasks.cancel_all()
+        if self.job_panels is not None:
+            self.job_panels.shutdown()
+        event.accept()

@@ -1,0 +1,117 @@
+"""The shot list: a table of the shots, reorderable by drag, with add/duplicate/delete buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QToolButton, QWidget
+
+from kling_studio.domain.limits import KLING_3_TURBO
+from kling_studio.ui.shot_table_model import COL_CHARS, COL_NUMBER, COL_SECONDS, COL_TEXT, ShotTableModel
+from kling_studio.ui.storyboard_document import StoryboardDocument
+from kling_studio.ui.widgets import Card
+
+
+class ShotTableView(QTableView):
+    """A table whose drops move shots through the model (an undo step), never copy rows."""
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        model = self.model()
+        data = event.mimeData()
+        index = self.indexAt(event.position().toPoint())
+        if index.isValid():
+            rect = self.visualRect(index)
+            row = index.row() + (1 if event.position().y() > rect.center().y() else 0)
+        else:
+            row = model.rowCount()
+        if model.dropMimeData(data, Qt.DropAction.MoveAction, row, 0, self.rootIndex()):
+            # Copy tells the drag source the drop handled everything: it must not remove rows.
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+        self.stopAutoScroll()
+        self.setState(QAbstractItemView.State.NoState)
+        self.viewport().update()
+
+
+class ShotListPanel(Card):
+    def __init__(self, document: StoryboardDocument, parent: QWidget | None = None) -> None:
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        super().__init__("Shots", parent, trailing=self.count_label)
+        self.document = document
+        self.model = ShotTableModel(document)
+        self._build_ui()
+        self._connect()
+        self._sync()
+
+    def _build_ui(self) -> None:
+        view = ShotTableView()
+        view.setModel(self.model)
+        view.setObjectName("shotTable")
+        view.setAccessibleName("Shot list")
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        view.setDragEnabled(True)
+        view.setAcceptDrops(True)
+        view.setDropIndicatorShown(True)
+        view.setAlternatingRowColors(True)
+        view.setShowGrid(False)
+        view.setWordWrap(False)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.verticalHeader().hide()
+        view.verticalHeader().setDefaultSectionSize(30)
+        header = view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(COL_NUMBER, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_SECONDS, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(COL_CHARS, QHeaderView.ResizeMode.Fixed)
+        view.setColumnWidth(COL_NUMBER, 34)
+        view.setColumnWidth(COL_SECONDS, 56)
+        view.setColumnWidth(COL_CHARS, 76)
+        view.setMinimumHeight(6 * 30 + 32)
+        self.view = view
+        self.body.addWidget(view, 1)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
+        self.add_button = QToolButton()
+        self.duplicate_button = QToolButton()
+        self.delete_button = QToolButton()
+        self.up_button = QToolButton()
+        self.down_button = QToolButton()
+        for b in (self.add_button, self.duplicate_button, self.delete_button, self.up_button, self.down_button):
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.limit_label = QLabel()
+        self.limit_label.setObjectName("hint")
+        buttons.addWidget(self.limit_label)
+        self.body.addLayout(buttons)
+
+    def _connect(self) -> None:
+        self.view.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.document.select(cur.row()))
+        self.document.selection_changed.connect(self._show_selection)
+        self.document.changed.connect(self._sync)
+
+    def _show_selection(self, row: int) -> None:
+        sel = self.view.selectionModel()
+        if row < 0:
+            sel.clearSelection()
+            return
+        index = self.model.index(row, COL_TEXT)
+        if sel.currentIndex().row() != row or not sel.isRowSelected(row):
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            sel.setCurrentIndex(index, flags)
+        self.view.scrollTo(index)
+
+    def _sync(self) -> None:
+        n = len(self.document.storyboard.shots)
+        limit = KLING_3_TURBO.max_shots
+        self.count_label.setText(f"{n} of {limit}")
+        self.limit_label.setText(f"{limit} shots is the model's limit" if n >= limit else "")
+        self._show_selection(self.document.selected)

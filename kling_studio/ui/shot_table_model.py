@@ -1,0 +1,180 @@
+"""The shot list as a table model: number, first line of text, seconds, characters.
+
+Rows follow the document with inserts, removals and ``dataChanged`` (never a reset), so the
+selection and the scroll position survive every edit. Drag-and-drop reorders shots through
+an undo command.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from kling_studio.domain.compiler import sanitize_shot_text
+from kling_studio.domain.limits import KLING_3_TURBO
+from kling_studio.domain.storyboard import Shot
+from kling_studio.ui import theme
+from kling_studio.ui.edit_commands import MoveShotCommand
+from kling_studio.ui.storyboard_document import StoryboardDocument
+
+COL_NUMBER, COL_TEXT, COL_SECONDS, COL_CHARS = range(4)
+COLUMN_COUNT = 4
+RAW_VALUE_ROLE = Qt.ItemDataRole.UserRole + 1  # the unformatted value (int or str) for tests and sorting
+SHOT_MIME = "application/x-kling-studio-shot-row"
+
+_HEADERS = {COL_NUMBER: "#", COL_TEXT: "Shot", COL_SECONDS: "Sec", COL_CHARS: "Chars"}
+_ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+def shot_char_count(shot: Shot, shot_count: int) -> int:
+    """Characters this shot's text takes in the compiled prompt (what the 512 budget counts)."""
+    if shot_count <= 1:
+        return len(shot.text.strip())
+    return len(sanitize_shot_text(shot.text)[0])
+
+
+def first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+class ShotTableModel(QAbstractTableModel):
+    def __init__(self, document: StoryboardDocument) -> None:
+        super().__init__(document)
+        self._document = document
+        self._shots: tuple[Shot, ...] = document.storyboard.shots
+        document.changed.connect(self._on_changed)
+
+    # Reading.
+
+    def rowCount(self, parent: _ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._shots)
+
+    def columnCount(self, parent: _ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else COLUMN_COUNT
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _HEADERS.get(section)
+        if role == Qt.ItemDataRole.TextAlignmentRole and section != COL_TEXT:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+    def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._shots):
+            return None
+        shot = self._shots[index.row()]
+        col = index.column()
+        chars = shot_char_count(shot, len(self._shots))
+        limit = KLING_3_TURBO.max_shot_chars
+        if role == RAW_VALUE_ROLE:
+            return {COL_NUMBER: index.row() + 1, COL_TEXT: shot.text, COL_SECONDS: shot.duration, COL_CHARS: chars}.get(
+                col
+            )
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_NUMBER:
+                return str(index.row() + 1)
+            if col == COL_TEXT:
+                return first_line(shot.text) or "(empty shot)"
+            if col == COL_SECONDS:
+                return f"{shot.duration} s"
+            if col == COL_CHARS:
+                return f"{chars}/{limit}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_CHARS:
+                return f"{chars} of {limit} characters allowed per shot"
+            if col == COL_TEXT and shot.text:
+                return shot.text[:600]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_TEXT:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            c = theme.colors()
+            if col == COL_CHARS:
+                if chars > limit:
+                    return QColor(c.error)
+                if chars > limit * 0.85:
+                    return QColor(c.warning)
+                return QColor(c.success)
+            if col == COL_NUMBER or (col == COL_TEXT and not shot.text.strip()):
+                return QColor(c.muted)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Shot {index.row() + 1}, {shot.duration} seconds, {chars} characters: {first_line(shot.text)}"
+        return None
+
+    def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsDropEnabled
+        if not index.isValid():
+            return base
+        return base | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+
+    # Drag and drop: moving rows is an undoable storyboard edit.
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [SHOT_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        data = QMimeData()
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        if rows:
+            data.setData(SHOT_MIME, QByteArray(str(rows[0]).encode()))
+        return data
+
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: _ModelIndex
+    ) -> bool:
+        return data.hasFormat(SHOT_MIME) and action in (Qt.DropAction.MoveAction, Qt.DropAction.CopyAction)
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: _ModelIndex) -> bool:
+        if not self.canDropMimeData(data, action, row, column, parent):
+            return False
+        try:
+            source = int(bytes(data.data(SHOT_MIME).data()).decode())
+        except ValueError:
+            return False
+        count = len(self._shots)
+        if not 0 <= source < count:
+            return False
+        # ``row`` is the gap to drop into (-1: onto ``parent``'s row, or after the last row).
+        gap = row if row >= 0 else (parent.row() if parent.isValid() else count)
+        target = gap - 1 if gap > source else gap
+        target = max(0, min(target, count - 1))
+        if target == source:
+            return False
+        self._document.push(MoveShotCommand(self._document, source, target))
+        return True
+
+    # Following the document.
+
+    def _on_changed(self) -> None:
+        old, new = self._shots, self._document.storyboard.shots
+        if old is new:
+            return
+        # Rows are shot positions: row n always shows "shot n+1". A shot added or removed anywhere
+        # grows or shrinks the list at its end, and the positions whose content changed get
+        # dataChanged. (Moving rows would make the numbers in column 0 wander with them.)
+        if len(new) > len(old):
+            self.beginInsertRows(QModelIndex(), len(old), len(new) - 1)
+            self._shots = new
+            self.endInsertRows()
+        elif len(new) < len(old):
+            self.beginRemoveRows(QModelIndex(), len(new), len(old) - 1)
+            self._shots = new
+            self.endRemoveRows()
+        else:
+            self._shots = new
+        changed = [i for i in range(min(len(old), len(new))) if old[i] != new[i] or len(old) != len(new)]
+        if changed:
+            # Character budgets depend on the shot count too (one shot is not sanitised).
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], COLUMN_COUNT - 1))

@@ -1,0 +1,124 @@
+"""Every window action with its shortcut, icon and accessible text; menus and toolbar built from them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QMenuBar, QSizePolicy, QToolBar, QToolButton, QWidget
+
+from kling_studio.ui import icons
+
+Key = QKeySequence.StandardKey
+
+
+def _seq(*keys: str | QKeySequence.StandardKey) -> list[QKeySequence]:
+    return [QKeySequence(k) for k in keys]
+
+
+class StudioActions(QObject):
+    """The actions of one window. Handlers are connected by the window."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        a = self._make
+        self.new = a("&New", "document-new", _seq("Ctrl+N"), "Start a new storyboard")
+        self.open = a("&Open…", "document-open", _seq("Ctrl+O"), "Open a project file")
+        self.save = a("&Save", "document-save", _seq("Ctrl+S"), "Save the project")
+        self.save_as = a("Save &As…", "document-save-as", _seq("Ctrl+Shift+S"), "Save under another name")
+        self.export_sheet = a(
+            "&Export Storyboard Sheet…", "document-save-as", _seq("Ctrl+E"), "A printable PDF or HTML contact sheet"
+        )
+        self.quit = a("&Quit", None, _seq("Ctrl+Q"), "Quit Kling Studio")
+        self.undo = a("&Undo", "edit-undo", _seq("Ctrl+Z"), "Undo the last edit")
+        self.redo = a("&Redo", "edit-redo", _seq("Ctrl+Shift+Z", "Ctrl+Y"), "Redo")
+        self.add_shot = a("&Add Shot", "shot-add", _seq("Ctrl+T"), "Add a shot after the selected one")
+        self.duplicate_shot = a("&Duplicate Shot", "shot-duplicate", _seq("Ctrl+D"), "Duplicate the selected shot")
+        self.delete_shot = a("De&lete Shot", "shot-delete", _seq("Del", "Ctrl+Backspace"), "Delete the selected shot")
+        self.move_up = a("Move Shot &Up", "shot-up", _seq("Alt+Up"), "Move the selected shot earlier")
+        self.move_down = a("Move Shot Do&wn", "shot-down", _seq("Alt+Down"), "Move the selected shot later")
+        self.paste_first_frame = a(
+            "&Paste First Frame", "image", _seq("Ctrl+Shift+V"), "Use the image on the clipboard as the first frame"
+        )
+        self.play_animatic = a(
+            "&Play Animatic", "media-play", _seq("F5"), "Render the storyboard locally on its timing and play it"
+        )
+        self.copy_prompt = a("&Copy Prompt", "edit-copy", _seq("Ctrl+Shift+C"), "Copy the compiled prompt")
+        self.copy_curl = a(
+            "Copy Request as c&URL",
+            "copy-curl",
+            _seq("Ctrl+Alt+C"),
+            "Copy a curl command for this request; the key stays in $KLING_STUDIO_API_KEY",
+        )
+        self.submit = a("Su&bmit", "submit", _seq("Ctrl+Return", "Ctrl+Enter"), "Send the storyboard to the queue")
+        self.settings = a("&Settings…", "settings", _seq("Ctrl+,"), "Backend, API key, prices, theme")
+        self.about = a("&About Kling Studio", "help-about", [], "Versions and where files live")
+        self.show_queue: QAction | None = None
+        self.show_preview: QAction | None = None
+        self.recent_menu = QMenu("Open &Recent", parent)
+        self.recent_menu.setIcon(icons.icon("document-recent"))
+        self.submit.setPriority(QAction.Priority.HighPriority)
+
+    def _make(self, text: str, icon: str | None, shortcuts: list[QKeySequence], tip: str) -> QAction:
+        action = QAction(text, self.parent())
+        if icon:
+            action.setIcon(icons.icon(icon))
+        if shortcuts:
+            action.setShortcuts(shortcuts)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            tip = f"{tip} ({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setData(tip)  # the default tooltip, restored when a blocking reason goes away
+        return action
+
+    def all(self) -> list[QAction]:
+        return [v for v in vars(self).values() if isinstance(v, QAction)]
+
+    def build_menus(self, bar: QMenuBar, view_actions: list[QAction]) -> QMenu:
+        """Fill the menu bar; returns the View menu (docks added later go there)."""
+        file = bar.addMenu("&File")
+        file.addActions([self.new, self.open])
+        file.addMenu(self.recent_menu)
+        file.addSeparator()
+        file.addActions([self.save, self.save_as])
+        file.addSeparator()
+        file.addAction(self.export_sheet)
+        file.addSeparator()
+        file.addAction(self.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo, self.redo])
+        edit.addSeparator()
+        edit.addAction(self.paste_first_frame)
+        edit.addSeparator()
+        edit.addActions([self.copy_prompt, self.copy_curl])
+        edit.addSeparator()
+        edit.addAction(self.settings)
+        shot = bar.addMenu("&Shot")
+        shot.addActions([self.add_shot, self.duplicate_shot, self.delete_shot])
+        shot.addSeparator()
+        shot.addActions([self.move_up, self.move_down])
+        generate = bar.addMenu("&Generate")
+        generate.addActions([self.play_animatic, self.submit])
+        view = bar.addMenu("&View")
+        view.addActions(view_actions)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about)
+        return view
+
+    def build_toolbar(self, toolbar: QToolBar) -> None:
+        toolbar.addActions([self.new, self.open, self.save])
+        toolbar.addSeparator()
+        toolbar.addActions([self.undo, self.redo])
+        toolbar.addSeparator()
+        toolbar.addActions([self.add_shot, self.duplicate_shot, self.delete_shot, self.move_up, self.move_down])
+        toolbar.addSeparator()
+        toolbar.addActions([self.copy_prompt, self.copy_curl, self.play_animatic])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.settings)
+        toolbar.addAction(self.submit)
+        button = toolbar.widgetForAction(self.submit)
+        if isinstance(button, QToolButton):
+            button.setObjectName("submitToolButton")
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)

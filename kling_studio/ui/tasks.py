@@ -1,0 +1,46 @@
+"""Starting coroutines from Qt slots, keeping a reference to each (asyncio only keeps weak ones)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger("kling_studio.ui")
+
+
+class TaskSet:
+    """The tasks a widget started; ``cancel_all`` when the widget goes away."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any] | None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()  # no event loop (a script rendering widgets): nothing can run it
+            log.debug("no running event loop; skipped %s", getattr(coro, "__qualname__", coro))
+            return None
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            # Unexpected errors go to the one error path (sys.excepthook: log and show).
+            import sys
+
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+
+    def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    def __len__(self) -> int:
+        return len(self._tasks)

@@ -1,0 +1,43 @@
+"""Small building blocks shared by the panels: cards, titles, counters."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+
+class Card(QFrame):
+    """A rounded panel with a small caps title and an optional widget on the title's right."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, *, trailing: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(14, 10, 14, 12)
+        self.body.setSpacing(8)
+        header = QHBoxLayout()
+        header.setSpacing(8)
+        self.title_label = QLabel(title.upper())
+        self.title_label.setObjectName("cardTitle")
+        header.addWidget(self.title_label)
+        header.addStretch(1)
+        if trailing is not None:
+            header.addWidget(trailing)
+        self.header = header
+        self.body.addLayout(header)
+
+
+def counter_style(value: int, warn_over: int | None, limit: int) -> str:
+    """The object name that colours a counter: green, amber over ``warn_over``, red over ``limit``."""
+    if value > limit:
+        return "counterError"
+    if warn_over is not None and value > warn_over:
+        return "counterWarn"
+    return "counterOk"
+
+
+def set_style_name(label: QLabel, name: str) -> None:
+    """Change a label's object name and re-apply the style sheet rules that depend on it."""
+    if label.objectName() != name:
+        label.setObjectName(name)
+        label.style().unpolish(label)
+        label.style().polish(label)
