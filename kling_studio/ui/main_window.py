@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from kling_studio.domain.project_file import PROJECT_SUFFIX
 from kling_studio.services.engine_api import JobEngineAPI
@@ -275,8 +276,8 @@ class StudioWindow(QMainWindow):
         doc.selection_changed.connect(lambda _i: self._update_actions())
         doc.dirty_changed.connect(lambda _d: self._update_title())
         doc.path_changed.connect(lambda _p: self._update_title())
-        doc.undo_stack.canUndoChanged.connect(lambda _b: self._update_actions())
-        doc.undo_stack.canRedoChanged.connect(lambda _b: self._update_actions())
+        doc.undo_stack.canUndoChanged.connect(self._on_undo_state)
+        doc.undo_stack.canRedoChanged.connect(self._on_undo_state)
 
     # Panels from the queue/preview work.
 
@@ -359,6 +360,11 @@ class StudioWindow(QMainWindow):
         name = Path(path).name.removesuffix(PROJECT_SUFFIX) if path else (self.document.storyboard.title or "Untitled")
         self.setWindowTitle(f"{name}[*] — Kling Studio")
         self.setWindowModified(self.document.is_dirty)
+
+    def _on_undo_state(self, _available: bool = False) -> None:
+        # The stack announces "nothing to undo" while it is being destroyed with the window.
+        if isValid(self.document) and isValid(self.document.undo_stack):
+            self._update_actions()
 
     def _update_actions(self) -> None:
         from kling_studio.domain.limits import KLING_3_TURBO

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from kling_studio.domain.compiler import compile_storyboard
@@ -113,6 +113,8 @@ def make_window(qtbot: Any, engine: FakeEngine | None = None, settings: AppSetti
     window.files.show_error = lambda title, text: window.show_message(f"{title}: {text}")  # type: ignore[method-assign]
     qtbot.addWidget(window)
     window.show()
+    window.activateWindow()  # window shortcuts only fire in the active window
+    QApplication.processEvents()
     return window
 
 
@@ -133,19 +135,29 @@ async def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> Non
         await asyncio.sleep(0.02)
 
 
+def file_size(path: str) -> int:
+    return Path(path).stat().st_size
+
+
 def write_image(path: Path, size: tuple[int, int], color: tuple[int, int, int] = (90, 120, 200)) -> Path:
     Image.new("RGB", size, color).save(path)
     return path
 
 
-def drop_files(target: QWidget, *paths: Path) -> None:
+def drag_and_drop(target: QWidget, mime: QMimeData, pos: QPointF, action: Qt.DropAction) -> QDropEvent:
+    """Send the enter/move/drop sequence a real drag produces (Qt ignores a drop with no enter)."""
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, action, mime, buttons, mods)
+    QApplication.sendEvent(target, enter)
+    if enter.isAccepted():
+        QApplication.sendEvent(target, QDragMoveEvent(pos, action, mime, buttons, mods))
+    drop = QDropEvent(pos, action, mime, buttons, mods)
+    QApplication.sendEvent(target, drop)
+    return drop
+
+
+def drop_files(target: QWidget, *paths: Path) -> QDropEvent:
     """Simulate dragging files from a file manager and dropping them on ``target``."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    center = target.rect().center()
-    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
-    enter = QDragEnterEvent(QPoint(center), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(target, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(center), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(target, drop)
+    return drag_and_drop(target, mime, QPointF(target.rect().center()), Qt.DropAction.CopyAction)
