@@ -39,12 +39,16 @@ from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.tasks import TaskSet
 from kling_studio.ui.widgets import Card, set_style_name
 
-THUMB_SIZE = QSize(224, 126)
+THUMB_SIZE = QSize(192, 108)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 
 
 def _local_files(urls: list[QUrl]) -> list[str]:
     return [u.toLocalFile() for u in urls if u.isLocalFile()]
+
+
+def _size_text(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{max(1, round(n / 1024))} KB"
 
 
 def _absolute(path: str) -> str:
@@ -115,15 +119,15 @@ class FirstFramePanel(Card):
 
         empty = QWidget()
         v = QVBoxLayout(empty)
-        v.setContentsMargins(16, 18, 16, 18)
-        v.setSpacing(6)
+        v.setContentsMargins(12, 10, 12, 10)
+        v.setSpacing(4)
         glyph = QLabel()
         glyph.setPixmap(icons.icon("image").pixmap(28, 28))
         glyph.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title = QLabel("Drop an image here")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint = QLabel(
-            f"or paste it (Ctrl+Shift+V) · JPEG or PNG, at least {KLING_3_TURBO.first_frame_min_side} px a side"
+            f"or paste it (Ctrl+Shift+V) · JPEG or PNG, {KLING_3_TURBO.first_frame_min_side} px or more a side"
         )
         hint.setObjectName("hint")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -138,6 +142,17 @@ class FirstFramePanel(Card):
         v.addWidget(title)
         v.addWidget(hint)
         v.addLayout(row)
+        v.addSpacing(4)
+        url_row = QHBoxLayout()
+        url_row.setSpacing(6)
+        self.url_edit = QLineEdit()
+        self.url_edit.setPlaceholderText("…or an image URL: https://")
+        self.url_edit.setAccessibleName("First-frame image URL")
+        self.url_edit.setClearButtonEnabled(True)
+        self.url_button = QPushButton("Use URL")
+        url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.url_button)
+        v.addLayout(url_row)
         self.stack.addWidget(empty)
 
         filled = QWidget()
@@ -171,17 +186,6 @@ class FirstFramePanel(Card):
         h.addLayout(info, 1)
         self.stack.addWidget(filled)
         self.body.addWidget(self.drop_zone)
-
-        url_row = QHBoxLayout()
-        url_row.setSpacing(6)
-        self.url_edit = QLineEdit()
-        self.url_edit.setPlaceholderText("…or an image URL: https://")
-        self.url_edit.setAccessibleName("First-frame image URL")
-        self.url_edit.setClearButtonEnabled(True)
-        self.url_button = QPushButton("Use URL")
-        url_row.addWidget(self.url_edit, 1)
-        url_row.addWidget(self.url_button)
-        self.body.addLayout(url_row)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -307,6 +311,12 @@ class FirstFramePanel(Card):
             self._thumbs[path] = QPixmap.fromImage(measured.thumbnail)
         return measured
 
+    def accept_measured(self, path: str, measured: Measured) -> None:
+        """Use a measurement made elsewhere (a script that has no event loop, e.g. screenshots)."""
+        if measured.thumbnail is not None:
+            self._thumbs[path] = QPixmap.fromImage(measured.thumbnail)
+        self.document.remember_check(path, measured.check)
+
     async def _measure_current(self, path: str) -> None:
         measured = await self._measure(path)
         if measured is not None:
@@ -350,7 +360,7 @@ class FirstFramePanel(Card):
         if check.facts is not None:
             f = check.facts
             self.facts_label.setText(
-                f"{f.width}×{f.height} px · {f.ratio_text} · {f.format} · {f.file_bytes / MB:.1f} MB"
+                f"{f.width}×{f.height} px · {f.ratio_text} · {f.format} · {_size_text(f.file_bytes)}"
             )
         errors, _ = self._judge(check)
         if errors:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.ui.edit_commands import ChangeSettingCommand
@@ -43,9 +43,6 @@ class GenerationPanel(Card):
         self._sync()
 
     def _build_ui(self) -> None:
-        form = QFormLayout()
-        form.setHorizontalSpacing(12)
-        form.setVerticalSpacing(8)
         self.resolution = QComboBox()
         self.resolution.setAccessibleName("Resolution")
         for res in KLING_3_TURBO.resolutions:
@@ -56,12 +53,22 @@ class GenerationPanel(Card):
             self.aspect_ratio.addItem(ratio, ratio)
         self.watermark = QComboBox()
         self.watermark.setAccessibleName("Watermark")
-        for label, value in WATERMARK_CHOICES:
-            self.watermark.addItem(label, value)
-        form.addRow("Resolution", self.resolution)
-        form.addRow("Aspect ratio", self.aspect_ratio)
-        form.addRow("Watermark", self.watermark)
-        self.body.addLayout(form)
+        for choice, value in WATERMARK_CHOICES:
+            self.watermark.addItem(choice, value)
+        # Three labelled pickers side by side: the card stays short enough for small screens.
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(3)
+        for column, (text, combo) in enumerate(
+            (("Resolution", self.resolution), ("Aspect ratio", self.aspect_ratio), ("Watermark", self.watermark))
+        ):
+            caption = QLabel(text)
+            caption.setObjectName("hint")
+            caption.setBuddy(combo)
+            grid.addWidget(caption, 0, column)
+            grid.addWidget(combo, 1, column)
+            grid.setColumnStretch(column, 2 if combo is self.watermark else 1)
+        self.body.addLayout(grid)
 
         figures = QHBoxLayout()
         figures.setSpacing(24)
@@ -72,7 +79,7 @@ class GenerationPanel(Card):
         box, self.size_label = _figure("output size")
         figures.addWidget(box)
         figures.addStretch(1)
-        self.body.addSpacing(4)
+        self.body.addSpacing(2)
         self.body.addLayout(figures)
 
     def _connect(self) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -140,9 +141,9 @@ class StudioWindow(QMainWindow):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.setSpacing(10)
         lv.addWidget(self.title_edit)
-        lv.addWidget(self.shot_list, 3)
+        lv.addWidget(self.shot_list, 5)
         lv.addWidget(self.timeline_card)
-        lv.addWidget(self.shot_editor, 2)
+        lv.addWidget(self.shot_editor, 3)
 
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -165,15 +166,24 @@ class StudioWindow(QMainWindow):
         cv.setContentsMargins(12, 10, 12, 8)
         cv.setSpacing(10)
         cv.addWidget(self.banner)
-        cv.addWidget(self.splitter, 1)
+        # On short screens the editor scrolls instead of forcing a window taller than the screen.
+        scroll = QScrollArea()
+        scroll.setObjectName("editorScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.splitter)
+        cv.addWidget(scroll, 1)
         self.setCentralWidget(central)
 
         self.preview_dock = self._dock("Preview", "previewDock", "Play a take or an animatic here (F5).")
         self.queue_dock = self._dock("Queue", "queueDock", "Submitted jobs appear here (Ctrl+Enter).")
+        # The queue spans the bottom like a render queue; the player sits beside the editor.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
-        self.splitDockWidget(self.preview_dock, self.queue_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([self.preview_dock], [420], Qt.Orientation.Horizontal)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
+        self.resizeDocks([self.preview_dock], [440], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.queue_dock], [170], Qt.Orientation.Vertical)
 
         self.toolbar = QToolBar("Main toolbar")
         self.toolbar.setObjectName("mainToolbar")
@@ -198,19 +208,15 @@ class StudioWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.backend_label)
 
-        for button, action in (
-            (self.shot_list.add_button, self.studio_actions.add_shot),
-            (self.shot_list.duplicate_button, self.studio_actions.duplicate_shot),
-            (self.shot_list.delete_button, self.studio_actions.delete_shot),
-            (self.shot_list.up_button, self.studio_actions.move_up),
-            (self.shot_list.down_button, self.studio_actions.move_down),
+        a = self.studio_actions
+        for button, action, text in (
+            (self.shot_list.add_button, a.add_shot, "Add"),
+            (self.shot_list.duplicate_button, a.duplicate_shot, "Duplicate"),
+            (self.shot_list.delete_button, a.delete_shot, "Delete"),
+            (self.shot_list.up_button, a.move_up, ""),
+            (self.shot_list.down_button, a.move_down, ""),
         ):
-            button.setDefaultAction(action)
-        self.shot_list.add_button.setText("Add")
-        self.shot_list.duplicate_button.setText("Duplicate")
-        self.shot_list.delete_button.setText("Delete")
-        for b in (self.shot_list.up_button, self.shot_list.down_button):
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            self.shot_list.bind_button(button, action, text)
 
         self._set_tab_order()
 
@@ -290,7 +296,7 @@ class StudioWindow(QMainWindow):
     def add_panel_dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = self._dock(title, name, "")
         dock.setWidget(widget)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
 

@@ -92,7 +92,7 @@ class PromptPreviewPanel(Card):
         self.view.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        self.view.setMinimumHeight(110)
+        self.view.setMinimumHeight(72)
         self.view.setPlaceholderText("The prompt the model will get appears here as you write.")
         self.body.addWidget(self.view, 3)
 
@@ -110,7 +110,8 @@ class PromptPreviewPanel(Card):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(False)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.list.setMinimumHeight(60)
+        self.list.setMinimumHeight(56)
+        self.list.setMaximumHeight(140)
         self.body.addWidget(self.list, 2)
 
     def _connect(self) -> None:

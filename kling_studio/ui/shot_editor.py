@@ -31,7 +31,7 @@ class ShotEditorPanel(Card):
         # The document's undo stack owns undo; the widget's own history would fight it.
         self.text_edit.setUndoRedoEnabled(False)
         self.text_edit.setTabChangesFocus(True)
-        self.text_edit.setMinimumHeight(96)
+        self.text_edit.setMinimumHeight(64)
         font = self.text_edit.font()
         font.setPointSizeF(font.pointSizeF() + 1)
         self.text_edit.setFont(font)

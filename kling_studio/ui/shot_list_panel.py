@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QAction, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QToolButton, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
@@ -73,7 +73,7 @@ class ShotListPanel(Card):
         view.setColumnWidth(COL_NUMBER, 34)
         view.setColumnWidth(COL_SECONDS, 56)
         view.setColumnWidth(COL_CHARS, 76)
-        view.setMinimumHeight(6 * 30 + 32)
+        view.setMinimumHeight(4 * 30 + 30)
         self.view = view
         self.body.addWidget(view, 1)
 
@@ -88,10 +88,23 @@ class ShotListPanel(Card):
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             buttons.addWidget(b)
         buttons.addStretch(1)
-        self.limit_label = QLabel()
-        self.limit_label.setObjectName("hint")
-        buttons.addWidget(self.limit_label)
         self.body.addLayout(buttons)
+
+    def bind_button(self, button: QToolButton, action: QAction, text: str) -> None:
+        """A short-labelled button that follows ``action`` (its own text stays short)."""
+        button.setIcon(action.icon())
+        button.setText(text)
+        button.setAccessibleName(action.text().replace("&", ""))
+        if not text:
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+
+        def follow() -> None:
+            button.setEnabled(action.isEnabled())
+            button.setToolTip(action.toolTip())
+
+        action.changed.connect(follow)
+        button.clicked.connect(action.trigger)
+        follow()
 
     def _connect(self) -> None:
         self.view.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.document.select(cur.row()))
@@ -112,6 +125,5 @@ class ShotListPanel(Card):
     def _sync(self) -> None:
         n = len(self.document.storyboard.shots)
         limit = KLING_3_TURBO.max_shots
-        self.count_label.setText(f"{n} of {limit}")
-        self.limit_label.setText(f"{limit} shots is the model's limit" if n >= limit else "")
+        self.count_label.setText(f"{n} of {limit} · the model's limit" if n >= limit else f"{n} of {limit}")
         self._show_selection(self.document.selected)

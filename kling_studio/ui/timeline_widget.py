@@ -179,8 +179,8 @@ class MiniTimelineWidget(QWidget):
             if rect.left() >= track.right():
                 break
             color = c.shot_color(i)
-            fill = QColor(color)
-            fill.setAlpha(235 if i == selected else 150)
+            # Opaque fills: the hatched too-short zone must not show through a segment.
+            fill = QColor(color) if i == selected else QColor(color).darker(150)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(fill)
             p.drawRect(rect.adjusted(0.5, 0, -0.5, 0))
@@ -200,11 +200,10 @@ class MiniTimelineWidget(QWidget):
             p.setPen(QPen(QColor(c.text if active else c.window), 3 if active else 2))
             p.drawLine(QPointF(x, track.top() - 2), QPointF(x, track.bottom() + 2))
 
-        # Min and max markers.
-        for s in (profile.min_total_seconds, profile.max_total_seconds):
-            x = self.x_for(s)
-            p.setPen(QPen(QColor(c.accent_text), 1, Qt.PenStyle.DashLine))
-            p.drawLine(QPointF(x, track.top()), QPointF(x, track.bottom()))
+        # The allowed range, marked on the ruler so it never hides a segment.
+        p.setPen(QPen(QColor(c.accent_text), 2))
+        y = _TRACK_TOP - 3
+        p.drawLine(QPointF(self.x_for(profile.min_total_seconds), y), QPointF(self.x_for(profile.max_total_seconds), y))
 
         # Caption: total and allowed range.
         p.setFont(self.font())
@@ -212,12 +211,16 @@ class MiniTimelineWidget(QWidget):
         p.setPen(color)
         caption = QRectF(track.left(), track.bottom() + 6, track.width(), 18)
         p.drawText(caption, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"Total {total} s")
-        p.setPen(QColor(c.muted))
-        p.drawText(
-            caption,
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            f"allowed {profile.total_range_text()} · drag a boundary to retime",
-        )
+        if total > profile.max_total_seconds:
+            p.setPen(QColor(c.error))
+            hint = f"{total - profile.max_total_seconds} s over the {profile.max_total_seconds} s maximum"
+        elif total < profile.min_total_seconds:
+            p.setPen(QColor(c.error))
+            hint = f"{profile.min_total_seconds - total} s short of the {profile.min_total_seconds} s minimum"
+        else:
+            p.setPen(QColor(c.muted))
+            hint = f"allowed {profile.total_range_text()} · drag a boundary to retime"
+        p.drawText(caption, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, hint)
         if self.hasFocus():
             p.setPen(QPen(QColor(c.accent), 1))
             p.setBrush(Qt.BrushStyle.NoBrush)

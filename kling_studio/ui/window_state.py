@@ -25,7 +25,8 @@ def restore_window_state(window: QMainWindow, paths: AppPaths) -> bool:
         geometry = QByteArray(base64.b64decode(raw["geometry"]))
         state = QByteArray(base64.b64decode(raw["state"]))
     except (OSError, ValueError, KeyError, TypeError):
-        window.resize(1440, 900)
+        screen = window.screen().availableGeometry()
+        window.resize(min(1480, screen.width()), min(960, screen.height()))
         return False
     window.restoreGeometry(geometry)
     return bool(window.restoreState(state, STATE_VERSION))
