@@ -22,6 +22,9 @@ SHOT_COLOURS: tuple[tuple[int, int, int], ...] = (
     (150, 92, 18),
     (18, 104, 116),
 )
+# A card shows at most this much text (a single-shot prompt may hold 3072 characters); beyond
+# it the letters would be too small to read and wrapping would dominate the render time.
+MAX_CARD_CHARS = 720
 _TEXT = (245, 245, 245)
 _MUTED = (205, 205, 215)
 
@@ -110,6 +113,8 @@ class FittedText:
 
 def fit_text(text: str, width: int, height: int, start_size: int, min_size: int) -> FittedText:
     """The largest font size (from ``start_size`` down) whose wrapped text fits the box."""
+    if len(text) > MAX_CARD_CHARS:
+        text = text[: MAX_CARD_CHARS - 1].rstrip() + "…"
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     size = start_size
     while True:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -18,8 +20,17 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9]+)?")
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90°
 
 
-def render_task(task: Task, first_frame: FirstFrameInput, fps: int) -> None:
+class RenderCancelled(Exception):
+    """The server is stopping; the renderer discards its half-written file."""
+
+
+def render_task(task: Task, first_frame: FirstFrameInput, fps: int, stopping: threading.Event) -> None:
     """Runs on a render thread; the task reads ``completed`` only once ``ready_at`` is set."""
+
+    def check_stop(_fraction: float) -> None:
+        if stopping.is_set():
+            raise RenderCancelled
+
     try:
         render_animatic(
             task.shots,
@@ -29,11 +40,22 @@ def render_task(task: Task, first_frame: FirstFrameInput, fps: int) -> None:
             fps=fps,
             first_frame=first_frame,
             title=task.id,
+            on_progress=check_stop,
         )
+    except RenderCancelled:
+        return
     except Exception as exc:
         task.render_error = f"{type(exc).__name__}: {exc}"
         return
     task.ready_at = time.time()
+
+
+def note_render_outcome(task: Task, future: Future[None]) -> None:
+    """A render that never ran or blew up outside its own guard still ends the task (failed)."""
+    if future.cancelled():
+        task.render_error = "the server stopped before rendering"
+    elif future.exception() is not None and task.render_error is None:
+        task.render_error = f"{type(future.exception()).__name__}: {future.exception()}"
 
 
 def find_upload(state: ServerState, url: str) -> Upload | None:

@@ -13,7 +13,7 @@ from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.localapi.animatic import animatic_size
 from kling_studio.localapi.auth import require_auth
 from kling_studio.localapi.errors import ApiError
-from kling_studio.localapi.render_jobs import find_upload, image_size, render_task
+from kling_studio.localapi.render_jobs import find_upload, image_size, note_render_outcome, render_task
 from kling_studio.localapi.schema import OPERATION, model_schema
 from kling_studio.localapi.state import ServerState, StoredAnswer
 from kling_studio.localapi.tasks import Task, new_task_id, new_ulid
@@ -109,7 +109,8 @@ def _create_task(request: Request, state: ServerState, raw: bytes, key: str | No
     task.video_path = state.videos_dir / f"{task.id}.mp4"
     state.add_task(task)
     if task.failure is None:
-        state.executor.submit(render_task, task, first_frame, config.fps)
+        future = state.executor.submit(render_task, task, first_frame, config.fps, state.stopping)
+        future.add_done_callback(lambda done: note_render_outcome(task, done))
     if _wants_object(request, state):
         body: dict[str, Any] = {
             "code": 200,

@@ -61,6 +61,7 @@ class ServerState:
         self.submissions = 0
         self.requests_by_route: dict[str, int] = {}
         self.executor = DaemonExecutor(workers=2)
+        self.stopping = threading.Event()  # running renders check it and give up
         self._faults = config.faults if isinstance(config.faults, FaultSpec) else FaultSpec.parse(config.faults)
         self._lock = threading.Lock()
         self._closed = False
@@ -113,6 +114,7 @@ class ServerState:
         if self._closed:
             return
         self._closed = True
+        self.stopping.set()
         self.executor.shutdown()
         if self._owns_data_dir:
             with contextlib.suppress(OSError):
