@@ -3,6 +3,7 @@ with a key, logging at DEBUG, then every file the app wrote is searched for the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -64,7 +65,8 @@ async def test_api_key_is_never_written_after_a_full_run(server: LocalServer, tm
         try:
             assert not engine.is_local
             job = await engine.submit_storyboard(storyboard, project_path=str(project))
-            (done,) = await engine.wait_for([job.id])
+            async with asyncio.timeout(60):  # a hang fails here, with the job's state below
+                (done,) = await engine.wait_for([job.id])
         finally:
             await engine.stop()
         logging.getLogger("kling_studio.test").debug("run finished with key %s in the message", KEY)
