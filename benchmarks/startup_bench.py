@@ -1,0 +1,98 @@
+"""Startup: process start → first painted window, Kling Studio vs a bare PySide6 window.
+
+Both are started the same way (a fresh ``python`` process, offscreen unless QT_QPA_PLATFORM says
+otherwise, a throwaway KLING_STUDIO_HOME so it is a first run with the sample project). Each child
+prints the system-wide monotonic clock at the first paint of its main window; the parent subtracts
+the moment it started the process. Prints the median of several runs; asserts nothing.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/startup_bench.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# Shared by both children: stop at the first paint of a main window and print when it happened.
+_PAINT_PROBE = """
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+class FirstPaint(QObject):
+    done = False
+    def eventFilter(self, obj, event):
+        if not self.done and event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
+            self.done = True
+            print(f"PAINTED {time.monotonic():.6f}", flush=True)
+            QTimer.singleShot(0, obj.close)
+        return False
+
+app = QApplication(sys.argv[:1])
+probe = FirstPaint()
+app.installEventFilter(probe)
+"""
+
+_BARE = (
+    _PAINT_PROBE
+    + """
+window = QMainWindow()
+window.resize(1280, 800)
+window.setWindowTitle("bare")
+window.show()
+app.exec()
+"""
+)
+
+_STUDIO = (
+    _PAINT_PROBE
+    + """
+from kling_studio.app import run_gui
+sys.exit(run_gui(None))
+"""
+)
+
+
+def one_run(code: str) -> float:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["KLING_STUDIO_HOME"] = tempfile.mkdtemp(prefix="kling-bench-")
+    env.pop("KLING_STUDIO_API_KEY", None)
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    for line in done.stdout.splitlines():
+        if line.startswith("PAINTED "):
+            return float(line.split()[1]) - start
+    raise RuntimeError(f"no paint reported (exit {done.returncode}): {done.stderr[-800:]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    one_run(_BARE)  # warm the file cache so the first measured run is not an outlier
+    one_run(_STUDIO)
+    results: dict[str, list[float]] = {"bare PySide6 window": [], "Kling Studio": []}
+    for _ in range(args.runs):
+        results["bare PySide6 window"].append(one_run(_BARE))
+        results["Kling Studio"].append(one_run(_STUDIO))
+    print(
+        f"process start → first painted window, {args.runs} runs, platform {os.environ.get('QT_QPA_PLATFORM', 'offscreen')}"
+    )
+    for name, values in results.items():
+        print(
+            f"  {name:22s} median {statistics.median(values) * 1000:7.0f} ms"
+            f"   min {min(values) * 1000:6.0f} ms   max {max(values) * 1000:6.0f} ms"
+        )
+    extra = statistics.median(results["Kling Studio"]) - statistics.median(results["bare PySide6 window"])
+    print(f"  Kling Studio's own start-up cost: {extra * 1000:.0f} ms over the bare window")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
