@@ -55,5 +55,11 @@ screenshots: $(STAMP) syslibs
 bench: $(STAMP)
 	for b in benchmarks/*_bench.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
 
+package: $(STAMP)
+	PY=$(PY) packaging/build.sh
+
+package-check: $(STAMP) syslibs
+	PY=$(PY) packaging/check.sh
+
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
