@@ -243,7 +243,7 @@ def demo_engine(media_dir: Path) -> tuple[DemoEngine, float]:
                 shots=shots,
                 resolution=resolution,
                 created_at=created,
-                updated_at=created,
+                updated_at=created + min(age, 150.0),
                 project_path=project if "Harbour" in title else None,
                 job_id=f"demo-{i}",
                 **fields,

@@ -7,12 +7,14 @@ GUI thread turns the PNG into a ``QPixmap`` (pixmaps are not thread-safe).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
+import queue
+import threading
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QPixmap
 
 log = logging.getLogger("kling_studio.ui.thumbnails")
@@ -28,12 +30,17 @@ def thumbnail_path(video_path: str) -> Path:
 
 def make_thumbnail(video_path: str, size: tuple[int, int] = THUMB_SIZE) -> str | None:
     """Blocking: decode one frame and write the PNG beside the video; returns its path or None."""
-    import av  # imported here: only workers need it
-
     out = thumbnail_path(video_path)
     try:
-        if out.exists() and out.stat().st_mtime >= os.stat(video_path).st_mtime:
+        video_mtime = os.stat(video_path).st_mtime
+        if out.exists() and out.stat().st_mtime >= video_mtime:
             return str(out)
+    except OSError as exc:  # no video (moved, deleted, other disk): no thumbnail, and no decoder loaded
+        log.info("no thumbnail for %s: %s", video_path, exc)
+        return None
+    import av  # imported late: only workers with a video to decode need FFmpeg in memory
+
+    try:
         image = None
         with av.open(video_path) as container:
             stream = container.streams.video[0]
@@ -53,24 +60,29 @@ def make_thumbnail(video_path: str, size: tuple[int, int] = THUMB_SIZE) -> str |
         return None
 
 
-class _Relay(QObject):
-    """Carries a worker's result back to the GUI thread (queued, because it lives there)."""
-
-    done = Signal(str, str)
-
-
 class ThumbnailCache(QObject):
-    """Hands out thumbnails by video path; asks for them once and says when one is ready."""
+    """Hands out thumbnails by video path; asks for them once and says when one is ready.
+
+    One daemon worker thread, started on demand and gone when idle, decodes; results come back
+    through a queue the GUI thread drains on a short timer. Qt's thread pool and cross-thread
+    ``emit`` are avoided on purpose: in PySide6 6.12 ``QThreadPool.start(callable)`` drops a
+    reference to ``None`` per run and a cross-thread ``emit`` one to ``True``, and Python 3.11
+    aborts (``none_dealloc``/``bool_dealloc``) once enough have gone.
+    """
 
     ready = Signal(str)  # video path
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)  # thumbnails are a background nicety; keep a core for the GUI
         self._pixmaps: dict[str, QPixmap | None] = {}  # None: asked, pending or impossible
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
+        self._todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._pending = 0
+        self._drain = QTimer(self)
+        self._drain.setInterval(40)
+        self._drain.timeout.connect(self._collect)
         self._closed = False
 
     def pixmap(self, video_path: str) -> QPixmap | None:
@@ -78,27 +90,59 @@ class ThumbnailCache(QObject):
             return self._pixmaps[video_path]
         self._pixmaps[video_path] = None
         if not self._closed:
-            relay = self._relay
-
-            def work() -> None:
-                result = make_thumbnail(video_path) or ""
-                with contextlib.suppress(RuntimeError):  # the cache went away meanwhile
-                    relay.done.emit(video_path, result)
-
-            self._pool.start(work)
+            self._pending += 1
+            with self._lock:
+                self._todo.put(video_path)
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._work, name="kling-thumbnails", daemon=True)
+                    self._worker.start()
+            if not self._drain.isActive():
+                self._drain.start()
         return None
 
     def forget(self, video_path: str) -> None:
         self._pixmaps.pop(video_path, None)
 
     def wait(self, msecs: int = 10_000) -> bool:
-        """Wait for pending thumbnails (tests, benchmarks, shutdown)."""
-        return self._pool.waitForDone(msecs)
+        """Wait for pending thumbnails and take them in (tests, benchmarks, screenshots)."""
+        deadline = time.monotonic() + msecs / 1000
+        self._collect()
+        while self._pending > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+            self._collect()
+        return self._pending <= 0
 
     def close(self) -> None:
         self._closed = True
-        self._pool.clear()
-        self._pool.waitForDone(10_000)
+        with self._lock:
+            while not self._todo.empty():
+                self._todo.get_nowait()
+                self._pending -= 1
+            worker = self._worker
+        if worker is not None:
+            worker.join(10)
+        self._drain.stop()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                try:
+                    video_path = self._todo.get_nowait()
+                except queue.Empty:
+                    self._worker = None  # under the lock: a new request starts a new worker
+                    return
+            self._results.put((video_path, make_thumbnail(video_path) or ""))
+
+    def _collect(self) -> None:
+        while True:
+            try:
+                video_path, thumb = self._results.get_nowait()
+            except queue.Empty:
+                break
+            self._pending -= 1
+            self._on_done(video_path, thumb)
+        if self._pending <= 0:
+            self._drain.stop()
 
     def _on_done(self, video_path: str, thumb: str) -> None:
         if not thumb:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,10 +33,10 @@ QUICK_POLL = PollPolicy(
 )
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(predicate: Callable[[], bool], what: Callable[[], str], limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
     while not predicate():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out waiting for {what()}"
         await asyncio.sleep(0.02)
 
 
@@ -75,14 +76,18 @@ async def test_a_job_runs_end_to_end_and_plays_with_shot_markers(qtbot, tmp_path
             job = await engine.submit_storyboard(storyboard)
             assert inserted == [0]
             assert panel.model.job(job.id) is not None
-            await until(lambda: panel.model.job(job.id).state is JobState.DONE)
-            await until(lambda: bool(durations))
+            await until(
+                lambda: panel.model.job(job.id).state.is_terminal,
+                lambda: f"the job to finish: {engine.get(job.id)} seen {states} {progress}",
+            )
+            assert panel.model.job(job.id).state is JobState.DONE, panel.model.job(job.id).error_message
+            await until(lambda: bool(durations), lambda: f"the preview to load {preview.path()}")
         finally:
             panel.shutdown()
             await engine.stop()
 
     done = panel.model.job(job.id)
-    assert done.video_path and Path(done.video_path).is_file()
+    assert done.video_path and os.path.isfile(done.video_path)  # noqa: ASYNC240 - a test's last look
     # The progress column rose, through values in between, and only ever up.
     assert progress == sorted(progress)
     assert any(0 < p < 100 for p in progress) and progress[-1] == 100
