@@ -94,6 +94,18 @@ def initial_project(file: str | None, settings: AppSettings) -> str | None:
     return None
 
 
+def _open_first_project(window: Any, file: str | None, settings: AppSettings, smoke: bool) -> None:
+    if smoke:
+        if file:
+            window.files.open(file, confirmed=True)
+        return
+    if window.files.offer_recovery():
+        return
+    start = initial_project(file, settings)
+    if start:
+        window.files.open(start, confirmed=True)
+
+
 async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> int:
     from PySide6.QtCore import QTimer
 
@@ -116,6 +128,18 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> i
     paths = app_paths().ensure()
     settings = load_settings(paths.settings_file)
     apply_theme(app, settings.theme)
+    # The editor first: people see their storyboard while the engine and the queue start.
+    window = StudioWindow(settings, engine=None, paths=paths)
+    if smoke or window.files.recovery.read() is None:
+        _open_first_project(window, file, settings, smoke)  # no question to ask: open before painting
+    else:
+        # The recovery question runs as a plain Qt callback, never inside a task: a modal
+        # dialog's nested event loop must not re-enter a running task.
+        QTimer.singleShot(0, lambda: _open_first_project(window, file, settings, smoke))
+    window.show()
+    if smoke:
+        QTimer.singleShot(SMOKE_MS, window.close)
+    await asyncio.sleep(0.02)  # let the first paint through before the slower imports
     engine = build_engine(settings, paths, force_local)
     if engine is not None:
         try:
@@ -123,17 +147,9 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> i
         except Exception:  # the editor stays usable without a queue
             log.exception("the job engine did not start")
             engine = None
-    window = StudioWindow(settings, engine=engine, paths=paths)
-    window.attach_job_panels(engine)
-    window.show()
-    if smoke:
-        if file:
-            window.files.open(file, confirmed=True)
-        QTimer.singleShot(SMOKE_MS, window.close)
-    elif not window.files.offer_recovery():
-        start = initial_project(file, settings)
-        if start:
-            window.files.open(start, confirmed=True)
+    if not closed.is_set():
+        window.set_engine(engine)
+        window.attach_job_panels(engine)
     await closed.wait()
     if engine is not None and not hard_quit:
         try:

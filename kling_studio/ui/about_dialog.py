@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import platform
 import sys
 
@@ -41,7 +42,8 @@ class AboutDialog(QDialog):
         layout.addWidget(title)
         layout.addWidget(subtitle)
         rows = "".join(
-            f"<tr><td style='padding:3px 14px 3px 0; color:palette(placeholder-text)'>{k}</td><td>{v}</td></tr>"
+            f"<tr><td style='padding:3px 14px 3px 0; color:palette(placeholder-text)'>{k}</td>"
+            f"<td>{html.escape(v)}</td></tr>"
             for k, v in about_facts(paths, settings)
         )
         self.facts = QLabel(f"<table>{rows}</table>")

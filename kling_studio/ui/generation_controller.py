@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kling_studio.domain.storyboard import shot_start_times
@@ -25,7 +25,7 @@ def blocking_reasons(window: StudioWindow) -> list[str]:
     if window.first_frame.busy:
         reasons.append("The first frame is still being checked.")
     if window.engine is None:
-        reasons.append("No job engine is running.")
+        reasons.append("The job engine is not running (it may still be starting).")
     return reasons
 
 
@@ -77,7 +77,10 @@ class GenerationController(QObject):
         try:
             record = await engine.submit_storyboard(self.document.storyboard, project_path=self.document.path)
         except ValueError as exc:
-            QMessageBox.warning(self.window, "Not submitted", str(exc))
+            # open(), not exec(): a nested event loop must not run inside this task.
+            box = QMessageBox(QMessageBox.Icon.Warning, "Not submitted", str(exc), parent=self.window)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
             return
         finally:
             self.submitting = False
@@ -126,7 +129,11 @@ class GenerationController(QObject):
         panel = self.window.preview_dock.widget()
         load = getattr(panel, "load", None)
         if callable(load):
-            load(path, shot_start_times(self.document.storyboard.shots))
+            starts = shot_start_times(self.document.storyboard.shots)
+            try:
+                load(path, starts, autoplay=True)
+            except TypeError:  # a preview without autoplay
+                load(path, starts)
             self.window.preview_dock.show()
             self.window.preview_dock.raise_()
         else:

@@ -307,6 +307,12 @@ class StudioWindow(QMainWindow):
         self.job_panels = JobPanels(self, engine)
         restore_window_state(self, self.paths)  # now that every dock exists
 
+    def set_engine(self, engine: JobEngineAPI | None) -> None:
+        """The job engine, once it has started (the window shows before it is ready)."""
+        self.engine = engine
+        self.update_backend_label()
+        self._update_actions()
+
     def set_queue_status(self, text: str) -> None:
         self.queue_status.setText(text)
         self.queue_status.setVisible(bool(text))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QTextCursor
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QSpinBox, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
@@ -10,6 +11,18 @@ from kling_studio.ui.edit_commands import EditShotTextCommand, SetShotSecondsCom
 from kling_studio.ui.shot_table_model import shot_char_count
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.widgets import Card, counter_style, set_style_name
+
+
+class ShotTextEdit(QPlainTextEdit):
+    """Leaves Undo/Redo to the window: the document's stack, not the widget, owns history."""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            redo_y = event.key() == Qt.Key.Key_Y and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo) or redo_y:
+                event.ignore()  # not overridden: the window's Undo/Redo shortcut fires
+                return True
+        return super().event(event)
 
 
 class ShotEditorPanel(Card):
@@ -24,7 +37,7 @@ class ShotEditorPanel(Card):
         self._show_shot()
 
     def _build_ui(self) -> None:
-        self.text_edit = QPlainTextEdit()
+        self.text_edit = ShotTextEdit()
         self.text_edit.setObjectName("shotText")
         self.text_edit.setAccessibleName("Shot text")
         self.text_edit.setPlaceholderText("Describe what happens in this shot: subject, action, camera, light…")

@@ -176,3 +176,28 @@ async def test_undo_and_redo_restore_each_edit(qtbot) -> None:
     # The editor and the settings show the restored values.
     assert window.title_edit.text() == "Test renamed"
     assert window.generation_panel.resolution.currentData() == "1080p"
+
+
+async def test_ctrl_z_in_the_shot_editor_uses_the_document_history(qtbot) -> None:
+    window = make_window(qtbot)
+    load(window, storyboard(("start", 3)))
+    editor = window.shot_editor.text_edit
+    editor.setFocus()
+    editor.moveCursor(editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(editor, " more")
+    assert window.document.storyboard.shots[0].text == "start more"
+    qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.storyboard.shots[0].text == "start"
+    assert editor.toPlainText() == "start"
+    qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert editor.toPlainText() == "start more"
+
+
+async def test_delete_key_in_the_editor_edits_text_not_shots(qtbot) -> None:
+    window = make_window(qtbot)
+    load(window, storyboard(("abc", 3), ("def", 3)))
+    editor = window.shot_editor.text_edit
+    editor.setFocus()
+    editor.moveCursor(editor.textCursor().MoveOperation.Start)
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)
+    assert [s.text for s in window.document.storyboard.shots] == ["bc", "def"]

@@ -145,3 +145,20 @@ def test_smoke_start_opens_the_window_and_quits(tmp_path: Path) -> None:
         [sys.executable, "-m", "kling_studio", "--smoke"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+async def test_job_panels_fill_the_docks_and_follow_submits(qtbot) -> None:
+    from kling_studio.ui.preview_panel import PreviewPanel
+    from kling_studio.ui.queue_demo import DemoEngine
+    from kling_studio.ui.queue_panel import QueuePanel
+
+    engine = DemoEngine(is_local=True)
+    window = make_window(qtbot, engine=engine)  # type: ignore[arg-type]
+    window.attach_job_panels(engine)
+    assert isinstance(window.queue_dock.widget(), QueuePanel)
+    assert isinstance(window.preview_dock.widget(), PreviewPanel)
+    load(window, storyboard(("a quiet harbour", 4)))
+    window.studio_actions.submit.trigger()
+    await wait_until(lambda: len(engine.jobs()) == 1)
+    queue = window.queue_dock.widget()
+    await wait_until(lambda: queue.model.rowCount() == 1)
