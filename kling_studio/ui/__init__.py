@@ -1,7 +1,7 @@
 """PySide6 widgets, panels, table models and dialogs.
 
-Importing this package makes ``None``, ``True`` and ``False`` immortal on Python 3.11 (see
-``immortalize_singletons``), because every Qt-using module of the app lives here.
+With PySide6 6.12 on Python 3.11, importing this package makes ``None``, ``True`` and ``False``
+immortal (see ``immortalize_singletons``), because every Qt-using module of the app lives here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ _HEADROOM = 1 << 40
 
 
 def immortalize_singletons() -> None:
-    if platform.python_implementation() != "CPython" or sys.version_info >= (3, 12):
+    """A no-op unless this is CPython 3.11 with an affected PySide6 (6.12; the project pins 6.11.3)."""
+    import PySide6
+
+    affected = tuple(PySide6.__version_info__[:2]) >= (6, 12)
+    if not affected or platform.python_implementation() != "CPython" or sys.version_info >= (3, 12):
         return
     for obj in (None, True, False):
         refcount = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is the object's first field

@@ -126,9 +126,7 @@ class FirstFramePanel(Card):
         glyph.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title = QLabel("Drop an image here")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint = QLabel(
-            f"or paste it (Ctrl+Shift+V) · JPEG or PNG, {KLING_3_TURBO.first_frame_min_side} px or more a side"
-        )
+        hint = QLabel(f"or paste it (Ctrl+Shift+V) · JPEG or PNG, sides ≥ {KLING_3_TURBO.first_frame_min_side} px")
         hint.setObjectName("hint")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setWordWrap(True)

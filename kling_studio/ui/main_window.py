@@ -37,10 +37,6 @@ from kling_studio.services.settings import AppSettings, save_settings
 from kling_studio.ui import icons
 from kling_studio.ui.banner import FirstRunBanner
 from kling_studio.ui.edit_commands import (
-    AddShotCommand,
-    DeleteShotCommand,
-    DuplicateShotCommand,
-    MoveShotCommand,
     RenameStoryboardCommand,
 )
 from kling_studio.ui.first_frame_panel import FirstFramePanel
@@ -53,31 +49,13 @@ from kling_studio.ui.shot_list_panel import ShotListPanel
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.studio_actions import StudioActions
 from kling_studio.ui.timeline_widget import MiniTimelineWidget
-from kling_studio.ui.widgets import Card
+from kling_studio.ui.widgets import Card, dock_placeholder
 
 if TYPE_CHECKING:
     from kling_studio.ui.job_panels import JobPanels
 from kling_studio.ui.window_state import restore_window_state, save_window_state
 
 LOCAL_LABEL = "Local preview — no credits spent"
-
-
-def _placeholder(title: str, text: str) -> QWidget:
-    box = QWidget()
-    box.setObjectName("dockPlaceholder")
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(18, 18, 18, 18)
-    glyph = QLabel()
-    glyph.setPixmap(icons.icon("queue" if title == "Queue" else "preview").pixmap(28, 28))
-    glyph.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    layout.addStretch(1)
-    layout.addWidget(glyph)
-    layout.addWidget(label)
-    layout.addStretch(1)
-    return box
 
 
 class StudioWindow(QMainWindow):
@@ -237,7 +215,7 @@ class StudioWindow(QMainWindow):
         dock.setObjectName(name)
         dock.setAccessibleName(f"{title} dock")
         dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
-        dock.setWidget(_placeholder(title, text))
+        dock.setWidget(dock_placeholder("queue" if title == "Queue" else "preview", text))
         return dock
 
     def _set_tab_order(self) -> None:
@@ -266,11 +244,14 @@ class StudioWindow(QMainWindow):
         doc = self.document
         a.undo.triggered.connect(doc.undo_stack.undo)
         a.redo.triggered.connect(doc.undo_stack.redo)
-        a.add_shot.triggered.connect(self.add_shot)
-        a.duplicate_shot.triggered.connect(self.duplicate_shot)
-        a.delete_shot.triggered.connect(self.delete_shot)
-        a.move_up.triggered.connect(lambda: self.move_shot(-1))
-        a.move_down.triggered.connect(lambda: self.move_shot(1))
+        shots = self.shot_list
+        a.add_shot.triggered.connect(shots.add_shot)
+        a.duplicate_shot.triggered.connect(shots.duplicate_shot)
+        a.delete_shot.triggered.connect(shots.delete_shot)
+        a.move_up.triggered.connect(lambda: shots.move_shot(-1))
+        a.move_down.triggered.connect(lambda: shots.move_shot(1))
+        shots.message.connect(self.show_message)
+        shots.shot_added.connect(self.shot_editor.text_edit.setFocus)
         a.paste_first_frame.triggered.connect(self.first_frame.paste)
         a.quit.triggered.connect(self.close)
         self.animatic_button.clicked.connect(a.play_animatic.trigger)
@@ -316,44 +297,6 @@ class StudioWindow(QMainWindow):
     def set_queue_status(self, text: str) -> None:
         self.queue_status.setText(text)
         self.queue_status.setVisible(bool(text))
-
-    # Shot edits.
-
-    def add_shot(self) -> None:
-        from kling_studio.domain.limits import KLING_3_TURBO
-        from kling_studio.domain.storyboard import Shot
-
-        shots = self.document.storyboard.shots
-        if len(shots) >= KLING_3_TURBO.max_shots:
-            self.show_message(f"A storyboard holds at most {KLING_3_TURBO.max_shots} shots; merge or delete one first.")
-            return
-        remaining = KLING_3_TURBO.max_total_seconds - self.document.storyboard.total_duration
-        seconds = max(KLING_3_TURBO.min_shot_seconds, min(3, remaining))
-        index = self.document.selected + 1 if self.document.selected >= 0 else len(shots)
-        self.document.push(AddShotCommand(self.document, index, Shot("", seconds)))
-        self.shot_editor.text_edit.setFocus()
-
-    def duplicate_shot(self) -> None:
-        from kling_studio.domain.limits import KLING_3_TURBO
-
-        i = self.document.selected
-        if i < 0:
-            return
-        if len(self.document.storyboard.shots) >= KLING_3_TURBO.max_shots:
-            self.show_message(f"A storyboard holds at most {KLING_3_TURBO.max_shots} shots; merge or delete one first.")
-            return
-        self.document.push(DuplicateShotCommand(self.document, i))
-
-    def delete_shot(self) -> None:
-        i = self.document.selected
-        if i >= 0:
-            self.document.push(DeleteShotCommand(self.document, i))
-
-    def move_shot(self, step: int) -> None:
-        i = self.document.selected
-        target = i + step
-        if i >= 0 and 0 <= target < len(self.document.storyboard.shots):
-            self.document.push(MoveShotCommand(self.document, i, target))
 
     def _rename(self, text: str) -> None:
         if text != self.document.storyboard.title:

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QListView,
+    QPlainTextEdit,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTextEdit,
+    QWidget,
+)
 
 from kling_studio.domain.compiler import CompiledPrompt
 from kling_studio.domain.diagnostics import Diagnostic
@@ -22,6 +31,7 @@ from kling_studio.ui.widgets import Card, counter_style, set_style_name
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 SHOT_ROLE = Qt.ItemDataRole.UserRole + 2
 _ModelIndex = QModelIndex | QPersistentModelIndex
+_ICON_AND_PADDING = 44  # decoration, its margin and the item padding from the style sheet
 
 
 def utf16_offset(text: str, code_point: int) -> int:
@@ -70,6 +80,21 @@ class DiagnosticListModel(QAbstractListModel):
         return None
 
 
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their wrapped text at the view's current width (messages are sentences)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        base = super().sizeHint(option, index)
+        view = self.parent()
+        if not isinstance(view, QListView):
+            return base
+        width = max(80, view.viewport().width() - _ICON_AND_PADDING)
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        flags = int(Qt.TextFlag.TextWordWrap)
+        height = option.fontMetrics.boundingRect(QRect(0, 0, width, 10_000), flags, text).height()
+        return QSize(base.width(), max(base.height(), height + 12))
+
+
 class PromptPreviewPanel(Card):
     shot_activated = Signal(int)  # 0-based shot index
 
@@ -105,7 +130,9 @@ class PromptPreviewPanel(Card):
         self.list.setObjectName("diagnosticList")
         self.list.setAccessibleName("Errors and warnings")
         self.list.setModel(self.diagnostics)
+        self.list.setItemDelegate(WrappingDelegate(self.list))
         self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(False)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QToolButton, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
+from kling_studio.domain.storyboard import Shot
+from kling_studio.ui.edit_commands import AddShotCommand, DeleteShotCommand, DuplicateShotCommand, MoveShotCommand
 from kling_studio.ui.shot_table_model import COL_CHARS, COL_NUMBER, COL_SECONDS, COL_TEXT, ShotTableModel
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.widgets import Card
@@ -36,6 +38,9 @@ class ShotTableView(QTableView):
 
 
 class ShotListPanel(Card):
+    message = Signal(str)  # why an edit was refused, for the status bar
+    shot_added = Signal()
+
     def __init__(self, document: StoryboardDocument, parent: QWidget | None = None) -> None:
         self.count_label = QLabel()
         self.count_label.setObjectName("muted")
@@ -105,6 +110,37 @@ class ShotListPanel(Card):
         action.changed.connect(follow)
         button.clicked.connect(action.trigger)
         follow()
+
+    # Shot edits (the window's actions call these).
+
+    def _full(self) -> bool:
+        if len(self.document.storyboard.shots) < KLING_3_TURBO.max_shots:
+            return False
+        self.message.emit(f"A storyboard holds at most {KLING_3_TURBO.max_shots} shots; merge or delete one first.")
+        return True
+
+    def add_shot(self) -> None:
+        doc = self.document
+        if self._full():
+            return
+        remaining = KLING_3_TURBO.max_total_seconds - doc.storyboard.total_duration
+        seconds = max(KLING_3_TURBO.min_shot_seconds, min(3, remaining))
+        index = doc.selected + 1 if doc.selected >= 0 else len(doc.storyboard.shots)
+        doc.push(AddShotCommand(doc, index, Shot("", seconds)))
+        self.shot_added.emit()
+
+    def duplicate_shot(self) -> None:
+        if self.document.selected >= 0 and not self._full():
+            self.document.push(DuplicateShotCommand(self.document, self.document.selected))
+
+    def delete_shot(self) -> None:
+        if self.document.selected >= 0:
+            self.document.push(DeleteShotCommand(self.document, self.document.selected))
+
+    def move_shot(self, step: int) -> None:
+        i = self.document.selected
+        if i >= 0 and 0 <= i + step < len(self.document.storyboard.shots):
+            self.document.push(MoveShotCommand(self.document, i, i + step))
 
     def _connect(self) -> None:
         self.view.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.document.select(cur.row()))

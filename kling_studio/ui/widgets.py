@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from kling_studio.ui import icons
 
 
 class Card(QFrame):
@@ -41,3 +44,22 @@ def set_style_name(label: QLabel, name: str) -> None:
         label.setObjectName(name)
         label.style().unpolish(label)
         label.style().polish(label)
+
+
+def dock_placeholder(icon_name: str, text: str) -> QWidget:
+    """What a dock shows until its panel is installed: an icon and one quiet sentence."""
+    box = QWidget()
+    box.setObjectName("dockPlaceholder")
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(18, 18, 18, 18)
+    glyph = QLabel()
+    glyph.setPixmap(icons.icon(icon_name).pixmap(28, 28))
+    glyph.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addStretch(1)
+    layout.addWidget(glyph)
+    layout.addWidget(label)
+    layout.addStretch(1)
+    return box

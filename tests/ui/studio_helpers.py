@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -147,10 +148,12 @@ def write_image(path: Path, size: tuple[int, int], color: tuple[int, int, int] =
 def drag_and_drop(target: QWidget, mime: QMimeData, pos: QPointF, action: Qt.DropAction) -> QDropEvent:
     """Send the enter/move/drop sequence a real drag produces (Qt ignores a drop with no enter)."""
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(pos, action, mime, buttons, mods)
-    QApplication.sendEvent(target, enter)
-    if enter.isAccepted():
-        QApplication.sendEvent(target, QDragMoveEvent(pos, action, mime, buttons, mods))
+    with warnings.catch_warnings():  # PySide6 6.11 takes only a QPoint here; 6.12 deprecates it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(pos.toPoint(), action, mime, buttons, mods)
+        QApplication.sendEvent(target, enter)
+        if enter.isAccepted():
+            QApplication.sendEvent(target, QDragMoveEvent(pos.toPoint(), action, mime, buttons, mods))
     drop = QDropEvent(pos, action, mime, buttons, mods)
     QApplication.sendEvent(target, drop)
     return drop

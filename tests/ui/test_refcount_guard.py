@@ -18,7 +18,8 @@ def test_singletons_survive_many_void_calls_and_emits(qtbot) -> None:
         label.setText("x")  # returns None
         label.objectNameChanged.emit(str(i % 2))  # returns a bool
     after = sys.getrefcount(None), sys.getrefcount(True), sys.getrefcount(False)
-    if sys.version_info < (3, 12):
-        assert all(count > 1 << 39 for count in after)
-    assert kling_studio.ui.immortalize_singletons() is None  # idempotent
-    assert len(before) == len(after)
+    # Either the bindings keep their references (PySide6 6.11) or the guard made them immortal (6.12).
+    for b, a in zip(before, after, strict=True):
+        assert a > 1 << 39 or a >= b - 100
+    kling_studio.ui.immortalize_singletons()  # idempotent
+    assert sys.getrefcount(None) >= after[0] - 10
