@@ -149,7 +149,6 @@ class GenerationController(QObject):
     def open_settings(self) -> None:
         from kling_studio.services.secrets import get_api_key
         from kling_studio.ui.settings_dialog import SettingsDialog
-        from kling_studio.ui.theme import apply_theme
 
         dialog = SettingsDialog(self.window.settings, self.window)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
@@ -159,9 +158,9 @@ class GenerationController(QObject):
         self.window.set_settings(new)
         self.document.set_prices(new.prices)
         if theme_changed:
-            app = QApplication.instance()
-            if isinstance(app, QApplication):
-                apply_theme(app, new.theme)
+            self.window.apply_theme(new.theme)
+        if self.window.job_panels is not None:
+            self.window.job_panels.settings_changed()
         self.window.update_backend_label()
         if get_api_key() is not None and dialog.entered_key() is not None:
             self.window.show_message("Key stored in the keyring. Restart Kling Studio to switch the backend.", 0)

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QLineEdit,
@@ -48,6 +49,7 @@ from kling_studio.ui.shot_editor import ShotEditorPanel
 from kling_studio.ui.shot_list_panel import ShotListPanel
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.studio_actions import StudioActions
+from kling_studio.ui.theme import apply_theme
 from kling_studio.ui.timeline_widget import MiniTimelineWidget
 from kling_studio.ui.widgets import Card, dock_placeholder
 
@@ -87,6 +89,8 @@ class StudioWindow(QMainWindow):
         self._update_actions()
         self.update_backend_label()
         restore_window_state(self, self.paths)
+        # Follow the desktop when it switches between light and dark (theme "system" only).
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
     # Building.
 
@@ -287,6 +291,18 @@ class StudioWindow(QMainWindow):
 
         self.job_panels = JobPanels(self, engine)
         restore_window_state(self, self.paths)  # now that every dock exists
+
+    def _on_color_scheme_changed(self, _scheme: object = None) -> None:
+        if self.settings.theme == "system":
+            self.apply_theme("system")
+
+    def apply_theme(self, preference: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, preference)
+            self.studio_actions.retint()
+            self.prompt_preview.refresh(force=True)
+            self.timeline.update()
 
     def set_engine(self, engine: JobEngineAPI | None) -> None:
         """The job engine, once it has started (the window shows before it is ready)."""

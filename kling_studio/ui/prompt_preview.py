@@ -152,9 +152,9 @@ class PromptPreviewPanel(Card):
             self.document.select(shot - 1)
             self.shot_activated.emit(shot - 1)
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
         compiled = self.document.compiled
-        if compiled.text != self._shown_text:
+        if force or compiled.text != self._shown_text:
             self._shown_text = compiled.text
             self.view.setPlainText(compiled.text)
             self._highlight(compiled)

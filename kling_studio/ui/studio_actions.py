@@ -62,6 +62,7 @@ class StudioActions(QObject):
         action = QAction(text, self.parent())
         if icon:
             action.setIcon(icons.icon(icon))
+            action.setProperty("iconName", icon)
         if shortcuts:
             action.setShortcuts(shortcuts)
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -70,6 +71,14 @@ class StudioActions(QObject):
         action.setStatusTip(tip)
         action.setData(tip)  # the default tooltip, restored when a blocking reason goes away
         return action
+
+    def retint(self) -> None:
+        """Redraw the icons in the active theme's colours (after a light/dark switch)."""
+        for action in self.all():
+            name = action.property("iconName")
+            if name:
+                action.setIcon(icons.icon(str(name)))
+        self.recent_menu.setIcon(icons.icon("document-recent"))
 
     def all(self) -> list[QAction]:
         return [v for v in vars(self).values() if isinstance(v, QAction)]

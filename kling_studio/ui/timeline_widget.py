@@ -180,7 +180,7 @@ class MiniTimelineWidget(QWidget):
                 break
             color = c.shot_color(i)
             # Opaque fills: the hatched too-short zone must not show through a segment.
-            fill = QColor(color) if i == selected else QColor(color).darker(150)
+            fill = QColor(color) if i == selected else QColor(color).darker(150 if c.name == theme.THEME_DARK else 112)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(fill)
             p.drawRect(rect.adjusted(0.5, 0, -0.5, 0))

@@ -162,3 +162,13 @@ async def test_job_panels_fill_the_docks_and_follow_submits(qtbot) -> None:
     await wait_until(lambda: len(engine.jobs()) == 1)
     queue = window.queue_dock.widget()
     await wait_until(lambda: queue.model.rowCount() == 1)
+
+
+async def test_window_geometry_and_dock_layout_persist(qtbot) -> None:
+    window = make_window(qtbot)
+    window.resize(720, 640)  # the offscreen screen is 800×800
+    window.queue_dock.hide()
+    assert window.close()
+    again = make_window(qtbot)
+    assert again.size().width() == 720
+    assert not again.queue_dock.isVisible()
