@@ -109,10 +109,16 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.maximum = 100
         state: JobState = job.state
         bar.progress = 100 if state is JobState.DONE else max(0, min(100, job.progress))
-        bar.textVisible = True
+        # The style clips its own bar text at odd widths ("Queuec"), so the text is drawn here, centred.
+        bar.textVisible = False
         paused = state.is_terminal or state in (JobState.QUEUED, JobState.NEEDS_ATTENTION)
-        bar.text = state.label if paused else f"{bar.progress}%"
+        text = state.label if paused else f"{bar.progress}%"
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
         bar.palette = option.palette
         bar.palette.setColor(bar.palette.ColorRole.Highlight, state_colour(state))
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+        painter.save()
+        painter.setPen(option.palette.color(option.palette.ColorRole.Text))
+        elided = option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width() - 6)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, elided)
+        painter.restore()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -157,6 +158,19 @@ def render(out_dir: Path) -> list[Path]:
         shots=tuple(Shot((long_text * 3)[: 500 + i * 9], 3) for i in range(6)),
     )
     shoot("over-limit.png", over, jobs=False, banner=False, select=5)
+
+    # The queue with jobs in several states and the preview with shot markers (issue 6),
+    # rendered in the work folder so their demo media stay out of docs/.
+    from kling_studio.ui import preview_panel, queue_panel
+
+    for name, save in (
+        ("queue.png", queue_panel.save_demo_screenshot),
+        ("preview.png", preview_panel.save_demo_screenshot),
+    ):
+        shot = save(work / "panels" / name)
+        target = out_dir / name
+        shutil.copyfile(shot, target)
+        written.append(target)
     return written
 
 
