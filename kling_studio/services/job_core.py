@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +36,8 @@ log = logging.getLogger("kling_studio.jobs")
 
 ClientFactory = Callable[[str, str | None], KlingClient]
 
+
+_RESTORABLE = frozenset({"progress", "poll_count", "remote_status", "estimated_time", "download_attempts"})
 
 # The local server wants some bearer token; this one is not a secret and never leaves the machine.
 LOCAL_TOKEN = "local-preview"
@@ -77,6 +80,8 @@ class EngineCore:
         self._local_backend = local_backend
         self._api_key = api_key
         self._clients: dict[str, KlingClient] = {}
+        self._client_lock = asyncio.Lock()
+        self.executor: Executor | None = None  # the engine's thread pool, set on start
         self._on_slot_free = on_slot_free
 
     # Records and events
@@ -106,7 +111,13 @@ class EngineCore:
         self.records[record.id] = record
 
     def update(
-        self, job_id: str, *, state: JobState | None = None, kind: str | None = None, **changes: Any
+        self,
+        job_id: str,
+        *,
+        state: JobState | None = None,
+        kind: str | None = None,
+        final_status: dict[str, Any] | None = None,
+        **changes: Any,
     ) -> JobRecord:
         """Apply changes, commit them, then publish. Raises InvalidTransition for a forbidden state."""
         old = self.records[job_id]
@@ -116,7 +127,9 @@ class EngineCore:
             changes["state"] = state
             changes["transitions"] = (*old.transitions, (state.value, now))
         new = replace(old, updated_at=now, **changes)
-        self.store.save(new)
+        # Only bookkeeping that the next status read restores may skip the fsync.
+        durable = final_status is not None or not set(changes) <= _RESTORABLE
+        self.store.save(new, durable=durable, final_status=final_status)
         self.records[job_id] = new
         if new.state != old.state:
             if job_id in self.slot_holders and not new.state.is_active:
@@ -146,8 +159,12 @@ class EngineCore:
                 key = LOCAL_TOKEN
         client = self._clients.get(url)
         if client is None:
-            client = self._client_factory(url, key)
-            self._clients[url] = client
+            async with self._client_lock:
+                client = self._clients.get(url)
+                if client is None:
+                    # Building an HTTPS client loads the CA bundle (~20–30 ms): not on the loop.
+                    client = await run_blocking(self.executor, self._client_factory, url, key)
+                    self._clients[url] = client
         return client
 
     def current_local_url(self) -> str | None:

@@ -149,6 +149,7 @@ class JobEngine:
         if self._started:
             return
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kling-engine")
+        self.core.executor = self._executor
         self._runner = JobRunner(
             self.core,
             policy=self.policy,
@@ -232,6 +233,7 @@ class JobEngine:
 
         ``out_dir`` puts the MP4 and its sidecar in that folder instead of the library.
         """
+        await asyncio.sleep(0)  # let the loop breathe between submissions in a batch
         check = None
         frame = storyboard.first_frame
         if frame is not None and frame.path is not None:

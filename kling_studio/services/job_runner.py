@@ -86,6 +86,7 @@ class JobRunner:
         executor: Executor,
         library: Path,
         inline_images: bool = False,
+        submit_parallel: int = 4,
     ) -> None:
         self.core = core
         self.policy = policy
@@ -94,6 +95,7 @@ class JobRunner:
         self.executor = executor
         self.library = library
         self.inline_images = inline_images
+        self._submit_gate = asyncio.Semaphore(submit_parallel)
 
     async def run(self, job_id: str) -> None:
         """Drive a job until it is terminal or needs attention (cancellation leaves it resumable)."""
@@ -126,9 +128,21 @@ class JobRunner:
                 job = self.core.update(job.id, state=_S.SUBMITTING)
             self.core.update(job.id, state=_S.SUBMITTED)
             return
-        job = self.core.update(
-            job.id, state=_S.SUBMITTING, submit_attempts=job.submit_attempts + 1, error_code=None, error_message=None
-        )
+        # A few submits at a time: hundreds of jobs released at once must not freeze the loop.
+        async with self._submit_gate:
+            job = self.core.records[job.id]
+            if job.state not in (_S.QUEUED, _S.SUBMITTING):
+                return  # cancelled while waiting
+            job = self.core.update(
+                job.id,
+                state=_S.SUBMITTING,
+                submit_attempts=job.submit_attempts + 1,
+                error_code=None,
+                error_message=None,
+            )
+            await self._send(job)
+
+    async def _send(self, job: JobRecord) -> None:
         client = await self._client(job)
         if client is None:
             return
@@ -264,9 +278,9 @@ class JobRunner:
                 return True
             expires = status.expires_at or (status.completed or self.core.clock()) + DEFAULT_LINK_LIFE
             cost = 0.0 if job.backend == LOCAL else (status.cost if status.cost is not None else job.estimated_cost_usd)
-            self.core.store.set_final_status(job.id, status.raw)
             self.core.update(
                 job.id,
+                final_status=status.raw,
                 state=_S.DOWNLOADING,
                 result_urls=status.video_urls,
                 expires_at=expires,
@@ -280,9 +294,9 @@ class JobRunner:
             reason = status.error_message or (
                 "The service cancelled the task." if status.is_cancelled else "The service reported a failure."
             )
-            self.core.store.set_final_status(job.id, status.raw)
             self.core.update(
                 job.id,
+                final_status=status.raw,
                 state=_S.FAILED,
                 error_code=str(status.error_code if status.error_code is not None else status.status),
                 error_message=f"{reason} Failed tasks are not billed.",
@@ -393,8 +407,12 @@ class JobRunner:
             else:
                 self._attention(job.id, "no_video", "The service no longer offers a video link for this task.")
             return None
-        self.core.store.set_final_status(job.id, status.raw)
-        return self.core.update(job.id, result_urls=status.video_urls, expires_at=status.expires_at or job.expires_at)
+        return self.core.update(
+            job.id,
+            final_status=status.raw,
+            result_urls=status.video_urls,
+            expires_at=status.expires_at or job.expires_at,
+        )
 
     # Helpers
 

@@ -94,6 +94,10 @@ def _encode(name: str, value: Any) -> Any:
     return value
 
 
+def _status_text(raw: dict[str, Any]) -> str:
+    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def _decode(row: sqlite3.Row) -> JobRecord:
     values: dict[str, Any] = {}
     for name in _RECORD_FIELDS:
@@ -127,6 +131,7 @@ class JobStore:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._durable = True
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except BaseException:
@@ -156,29 +161,45 @@ class JobStore:
 
     def insert(self, record: JobRecord, *, out_dir: str | None = None) -> None:
         """Write a new job. Raises ``sqlite3.IntegrityError`` if the id or key already exists."""
+        self._set_synchronous(True)
         names = [*_RECORD_FIELDS, "out_dir"]
         values = [_encode(n, getattr(record, n)) for n in _RECORD_FIELDS] + [out_dir]
         marks = ", ".join("?" for _ in names)
         with self._transaction():
             self._db.execute(f"INSERT INTO jobs ({', '.join(names)}) VALUES ({marks})", values)
 
-    def save(self, record: JobRecord) -> None:
-        """Replace every record field of an existing job (engine-only columns are kept)."""
+    def save(self, record: JobRecord, *, durable: bool = True, final_status: dict[str, Any] | None = None) -> None:
+        """Replace every record field of an existing job (engine-only columns are kept).
+
+        ``durable=False`` (progress, poll counts) skips the fsync: the commit still survives a killed
+        process, only a power cut may lose it. ``final_status`` is stored in the same transaction.
+        """
         names = [n for n in _RECORD_FIELDS if n != "id"]
-        assignments = ", ".join(f"{n} = ?" for n in names)
         values = [_encode(n, getattr(record, n)) for n in names]
+        if final_status is not None:
+            names.append("final_status")
+            values.append(_status_text(final_status))
+        assignments = ", ".join(f"{n} = ?" for n in names)
+        self._set_synchronous(durable)
         with self._transaction():
             cur = self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values, record.id])
             if cur.rowcount != 1:
                 raise KeyError(record.id)
 
+    def _set_synchronous(self, durable: bool) -> None:
+        if durable != self._durable:
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
+
     def set_final_status(self, job_id: str, raw: dict[str, Any] | None) -> None:
         """Keep the service's last status answer (for the sidecar written after a restart)."""
-        text = None if raw is None else json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+        text = None if raw is None else _status_text(raw)
+        self._set_synchronous(True)
         with self._transaction():
             self._db.execute("UPDATE jobs SET final_status = ? WHERE id = ?", (text, job_id))
 
     def delete(self, job_id: str) -> None:
+        self._set_synchronous(True)
         with self._transaction():
             self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
