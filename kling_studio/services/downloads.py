@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import re
 import time
 import unicodedata
@@ -17,6 +18,8 @@ from typing import Any
 
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.services.project_io import atomic_write_bytes
+
+log = logging.getLogger("kling_studio.jobs")
 
 SIDECAR_SCHEMA = 1
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
@@ -112,3 +115,12 @@ def disk_error_message(exc: OSError, folder: Path) -> str:
         f"could not save the video in {folder} ({reason}). Check the folder (Settings → library); "
         "Kling Studio tries again by itself until the result link expires."
     )
+
+
+def delete_files_quietly(paths: list[Path]) -> None:
+    """Remove a take's files (blocking; missing ones are fine, failures are logged)."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not delete %s: %s", path, exc)

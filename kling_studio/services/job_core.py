@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
 import httpx
 
+from kling_studio.domain.diagnostics import Diagnostic
 from kling_studio.domain.job_record import (
     EVENT_FINISHED,
     EVENT_PROGRESS,
@@ -54,6 +55,19 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class StoryboardRefused(ValueError):
+    """The compiler found errors; ``errors`` holds its diagnostics, ``str()`` their messages."""
+
+    def __init__(self, errors: Iterable[Diagnostic]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(f"{d.code}: {d.message}" for d in self.errors))
+
+
+def settled(job: JobRecord) -> bool:
+    """Nothing more will happen to this job without a person: terminal or needs attention."""
+    return job.is_terminal or job.state == JobState.NEEDS_ATTENTION
 
 
 def default_client_factory(base_url: str, api_key: str | None) -> KlingClient:

@@ -22,14 +22,21 @@ from pathlib import Path
 from typing import Any
 
 from kling_studio.domain.compiler import compile_storyboard
-from kling_studio.domain.diagnostics import Diagnostic
 from kling_studio.domain.job_record import EVENT_CREATED, EVENT_REMOVED, EVENT_UPDATED, JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.domain.project_file import storyboard_to_snapshot
 from kling_studio.domain.storyboard import Storyboard
+from kling_studio.services.downloads import delete_files_quietly
 from kling_studio.services.engine_api import JobListener
 from kling_studio.services.image_prep import read_first_frame
-from kling_studio.services.job_core import ClientFactory, EngineCore, default_client_factory, run_blocking
+from kling_studio.services.job_core import (
+    ClientFactory,
+    EngineCore,
+    StoryboardRefused,
+    default_client_factory,
+    run_blocking,
+    settled,
+)
 from kling_studio.services.job_runner import JobRunner
 from kling_studio.services.job_store import JobStore
 from kling_studio.services.local_backend import LOCAL, LocalBackend
@@ -44,19 +51,7 @@ LOCAL_LABEL = "Local preview — no credits spent"
 # Test hook: multiply the default polling intervals (the CLI crash tests use a tiny factor).
 POLL_SCALE_ENV = "KLING_STUDIO_TEST_POLL_SCALE"
 _S = JobState
-
-
-class StoryboardRefused(ValueError):
-    """The compiler found errors; ``errors`` holds its diagnostics, ``str()`` their messages."""
-
-    def __init__(self, errors: Iterable[Diagnostic]) -> None:
-        self.errors = tuple(errors)
-        super().__init__("\n".join(f"{d.code}: {d.message}" for d in self.errors))
-
-
-def settled(job: JobRecord) -> bool:
-    """Nothing more will happen to this job without a person: terminal or needs attention."""
-    return job.is_terminal or job.state == _S.NEEDS_ATTENTION
+__all__ = ["LOCAL_LABEL", "POLL_SCALE_ENV", "JobEngine", "StoryboardRefused", "settled"]
 
 
 class JobEngine:
@@ -323,7 +318,7 @@ class JobEngine:
             self._pump()
         if delete_files:
             files = [Path(p) for p in (job.video_path, job.sidecar_path) if p]
-            await run_blocking(self._executor, _unlink_all, files)
+            await run_blocking(self._executor, delete_files_quietly, files)
         self.core.publish(EVENT_REMOVED, job)
 
     async def set_flags(self, job_id: str, *, starred: bool | None = None, rejected: bool | None = None) -> None:
@@ -421,11 +416,3 @@ def _default_policy() -> PollPolicy:
     except ValueError:
         scale = 1.0
     return policy.scaled(scale) if 0 < scale < 1 else policy
-
-
-def _unlink_all(paths: list[Path]) -> None:
-    for path in paths:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("could not delete %s: %s", path, exc)

@@ -11,12 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import os
-import re
-import signal
-from concurrent.futures import Executor
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from kling_studio.domain.job_record import JobRecord
@@ -24,7 +18,6 @@ from kling_studio.domain.jobs import JobState
 from kling_studio.services.api_client import KlingClient
 from kling_studio.services.api_errors import (
     AuthError,
-    DownloadError,
     KlingAPIError,
     NetworkError,
     NotFoundError,
@@ -35,67 +28,28 @@ from kling_studio.services.api_errors import (
     ValidationError,
 )
 from kling_studio.services.api_models import TaskStatus
-from kling_studio.services.downloads import (
-    disk_error_message,
-    is_valid_video,
-    sidecar_document,
-    sidecar_path_for,
-    video_destination,
-    write_sidecar,
-)
 from kling_studio.services.image_prep import prepare_for_upload
-from kling_studio.services.job_core import EngineCore, run_blocking
-from kling_studio.services.local_backend import LOCAL, LocalBackendError
-from kling_studio.services.polling import PollPolicy, RateLimiter, SleepFn, is_overdue, next_poll_delay
+from kling_studio.services.job_core import run_blocking
+from kling_studio.services.job_download import DownloadSteps
+from kling_studio.services.job_steps import CRASH_ENV, CRASH_POINTS, crash_point, error_code
+from kling_studio.services.local_backend import LOCAL
+from kling_studio.services.polling import is_overdue, next_poll_delay
 
 log = logging.getLogger("kling_studio.jobs")
 
-# Test hook: SIGKILL this process at a named point, to prove the write-ahead log recovers.
-CRASH_ENV = "KLING_STUDIO_TEST_CRASH_AT"
-CRASH_POINTS = ("after_job_written", "after_submit_before_task_id", "mid_poll", "mid_download")
 DEFAULT_LINK_LIFE = 24 * 3600.0  # contract §2: trust expires_at, else assume 24 h
 _S = JobState
 _ACCOUNT_ERRORS = (AuthError, PaymentRequiredError, PermissionDeniedError)
 _UNKNOWN_OUTCOME = (NetworkError, ServerError, RateLimitError)
-_GONE = (403, 404, 410)
-
-
-def crash_point(name: str) -> None:
-    if os.environ.get(CRASH_ENV) == name:
-        log.warning("test crash point %s reached: killing the process", name)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def error_code(exc: BaseException) -> str:
-    """``RateLimitError`` → ``rate_limit_error``: a stable code for the store and the CLI."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+__all__ = ["CRASH_ENV", "CRASH_POINTS", "JobRunner"]
 
 
 def _is_local_file(reference: str) -> bool:
     return not reference.lower().startswith(("http://", "https://", "data:"))
 
 
-class JobRunner:
-    def __init__(
-        self,
-        core: EngineCore,
-        *,
-        policy: PollPolicy,
-        limiter: RateLimiter,
-        sleep: SleepFn,
-        executor: Executor,
-        library: Path,
-        inline_images: bool = False,
-        submit_parallel: int = 4,
-    ) -> None:
-        self.core = core
-        self.policy = policy
-        self.limiter = limiter
-        self.sleep = sleep
-        self.executor = executor
-        self.library = library
-        self.inline_images = inline_images
-        self._submit_gate = asyncio.Semaphore(submit_parallel)
+class JobRunner(DownloadSteps):
+    """Submit and poll here; download, shared plumbing and outcomes in the base classes."""
 
     async def run(self, job_id: str) -> None:
         """Drive a job until it is terminal or needs attention (cancellation leaves it resumable)."""
@@ -308,144 +262,3 @@ class JobRunner:
         waiting = status.status.strip().lower() in ("submitted", "pending")
         self.core.update(job.id, state=job.state if waiting else _S.PROCESSING, **common)
         return False
-
-    async def _download(self, job: JobRecord) -> None:
-        if job.expires_at is not None and self.core.clock() > job.expires_at:
-            self._expire(job.id)
-            return
-        job = self.core.update(job.id, download_attempts=job.download_attempts + 1)
-        client = await self._client(job)
-        if client is None:
-            return
-        if job.backend == LOCAL and not self._links_current(job):
-            fresh = await self._refresh_links(job, client)
-            if fresh is None:
-                return
-            job = fresh
-        dest = video_destination(job, self.library, self.core.store.out_dir(job.id))
-
-        def on_progress(done: int, total: int | None) -> None:
-            if done > 0:
-                crash_point("mid_download")
-
-        refreshed = False
-        while True:
-            try:
-                await client.download(job.result_urls[0], dest, on_progress)
-                break
-            except OSError as exc:
-                await self._retry_download_later(job, "disk_full", disk_error_message(exc, dest.parent))
-                return
-            except (NotFoundError, DownloadError) as exc:
-                if exc.status in _GONE and not refreshed:
-                    refreshed = True
-                    fresh = await self._refresh_links(job, client)
-                    if fresh is None:
-                        return
-                    job = fresh
-                    continue
-                await self._retry_download_later(job, error_code(exc), str(exc))
-                return
-            except KlingAPIError as exc:
-                await self._retry_download_later(job, error_code(exc), str(exc))
-                return
-        if not await run_blocking(self.executor, is_valid_video, dest):
-            await self._retry_download_later(job, "bad_video", "The downloaded file is not a valid MP4; retrying.")
-            return
-        sidecar = sidecar_path_for(dest)
-        finished = self.core.clock()
-        done = replace(job, state=_S.DONE, finished_at=finished, video_path=str(dest), sidecar_path=str(sidecar))
-        try:
-            document = sidecar_document(done, self.core.store.final_status(job.id))
-            await run_blocking(self.executor, write_sidecar, sidecar, document)
-        except OSError as exc:
-            await self._retry_download_later(job, "disk_full", disk_error_message(exc, sidecar.parent))
-            return
-        self.core.update(
-            job.id,
-            state=_S.DONE,
-            video_path=str(dest),
-            sidecar_path=str(sidecar),
-            finished_at=finished,
-            progress=100,
-            error_code=None,
-            error_message=None,
-        )
-
-    async def _retry_download_later(self, job: JobRecord, code: str, message: str) -> None:
-        """Report the problem (needs attention), wait, then try again — until the link expires."""
-        log.warning("job %s: download failed: %s", job.id, message)
-        attempts = max(1, self.core.records[job.id].download_attempts)
-        delay = min(self.policy.download_retry * 2 ** (attempts - 1), self.policy.download_retry_max)
-        if job.expires_at is not None:
-            delay = max(0.0, min(delay, job.expires_at - self.core.clock()))
-        self._attention(job.id, code, message)
-        await self.sleep(delay)
-        current = self.core.records.get(job.id)
-        if current is None or current.state != _S.NEEDS_ATTENTION:
-            return  # cancelled or removed meanwhile
-        if current.expires_at is not None and self.core.clock() > current.expires_at:
-            self._expire(job.id)
-        else:
-            self.core.update(job.id, state=_S.DOWNLOADING)
-
-    async def _refresh_links(self, job: JobRecord, client: KlingClient) -> JobRecord | None:
-        """Ask the service again for the result links; None when the job went elsewhere."""
-        assert job.task_id is not None
-        await self.limiter.acquire()
-        try:
-            status = await client.get_task(job.task_id)
-        except NotFoundError as exc:
-            self._attention(job.id, "task_not_found", self._not_found_message(job, exc))
-            return None
-        except KlingAPIError as exc:
-            await self._retry_download_later(job, error_code(exc), str(exc))
-            return None
-        if not status.is_completed or not status.video_urls:
-            if job.expires_at is not None and self.core.clock() > job.expires_at:
-                self._expire(job.id)
-            else:
-                self._attention(job.id, "no_video", "The service no longer offers a video link for this task.")
-            return None
-        return self.core.update(
-            job.id,
-            final_status=status.raw,
-            result_urls=status.video_urls,
-            expires_at=status.expires_at or job.expires_at,
-        )
-
-    # Helpers
-
-    async def _client(self, job: JobRecord) -> KlingClient | None:
-        try:
-            return await self.core.client_for(job.backend)
-        except (LocalBackendError, ValueError) as exc:
-            self._attention(job.id, "backend_unavailable", f"{exc} Check again once the backend is reachable.")
-            return None
-
-    def _links_current(self, job: JobRecord) -> bool:
-        current = self.core.current_local_url()
-        return bool(current and job.result_urls and job.result_urls[0].startswith(current))
-
-    def _not_found_message(self, job: JobRecord, exc: KlingAPIError) -> str:
-        if job.backend == LOCAL:
-            return (
-                "The local preview server was restarted and no longer knows this task, so its video is gone. "
-                "Retry the job to render it again (local previews cost nothing)."
-            )
-        return f"{exc.message} The service does not know task {job.task_id}; retry the job to generate it again."
-
-    def _attention(self, job_id: str, code: str, message: str) -> None:
-        self.core.update(job_id, state=_S.NEEDS_ATTENTION, error_code=code, error_message=message)
-
-    def _fail(self, job_id: str, code: str, message: str) -> None:
-        self.core.update(job_id, state=_S.FAILED, error_code=code, error_message=message, finished_at=self.core.clock())
-
-    def _expire(self, job_id: str) -> None:
-        self.core.update(
-            job_id,
-            state=_S.EXPIRED,
-            error_code="link_expired",
-            error_message="The result link expired before the video could be saved. Retry the job to generate it again.",
-            finished_at=self.core.clock(),
-        )
