@@ -14,6 +14,7 @@ from kling_studio.domain.storyboard import GenerationSettings, Shot, Storyboard
 from kling_studio.localapi.runner import LocalServer
 from kling_studio.localapi.server import LocalServerConfig
 from kling_studio.services.job_engine import POLL_SCALE_ENV
+from kling_studio.services.settings import AppSettings, save_settings
 
 
 def write_project(folder: Path, name: str = "Rain", seconds: int = 3) -> Path:
@@ -86,6 +87,21 @@ def test_submit_without_wait_then_resume_wait_finishes_the_job(
     assert listed["state"] == "done"
     assert server.state.tasks_created_by_key == {k: 1 for k in server.state.tasks_created_by_key}
     assert len(server.state.created_tasks) == 1
+
+
+def test_submit_local_starts_a_local_server_for_the_run_and_waits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(POLL_SCALE_ENV, "0.02")
+    save_settings(AppSettings(task_seconds=0.2))
+    out = tmp_path / "takes"
+    assert main(["submit", str(write_project(tmp_path)), "--local", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "Local preview — no credits spent" in captured.err
+    video = Path(captured.out.strip().splitlines()[-1])
+    assert video.parent == out and video.read_bytes()[4:8] == b"ftyp"
+    (listed,) = jobs_json(capsys)
+    assert listed["backend"] == "local" and listed["state"] == "done" and listed["actual_cost_usd"] == 0.0
 
 
 def test_resume_with_nothing_to_do_succeeds(capsys: pytest.CaptureFixture[str]) -> None:
