@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from kling_studio.services.polling import PollPolicy, RateLimiter, is_overdue, next_poll_delay
@@ -18,7 +19,7 @@ def _delay(**kw: object) -> float:
 def test_first_check_after_a_few_seconds_then_growing_to_the_cap() -> None:
     delays = [_delay(polls=n, elapsed=100.0) for n in range(12)]
     assert 1.0 <= delays[0] <= 5.0
-    assert all(b >= a for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(delays))
     assert delays[-1] == POLICY.max_interval
 
 
