@@ -178,7 +178,11 @@ def run_gui(file: str | None = None, *, smoke: bool = False, force_local: bool =
     app.setApplicationName("Kling Studio")
     app.setOrganizationName("Kling Studio")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("kling-studio")
+    # Matches packaging/io.github.klingstudio.KlingStudio.desktop so the desktop shell groups the window.
+    app.setDesktopFileName("io.github.klingstudio.KlingStudio")
+    from kling_studio.ui.icons import app_icon
+
+    app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(True)
     factory: Callable[[], asyncio.AbstractEventLoop] = lambda: qasync.QEventLoop(app)  # noqa: E731
     with asyncio.Runner(loop_factory=factory) as runner:

@@ -56,3 +56,14 @@ def icon(name: str, color: str | None = None) -> QIcon:
 
 def clear_cache() -> None:
     _cache.clear()
+
+
+def app_icon() -> QIcon:
+    """The application's own icon, from the PNG sizes rendered for packaging."""
+    result = QIcon()
+    folder = resources.files("kling_studio") / "resources" / "app"
+    for size in (16, 22, 24, 32, 48, 64, 128, 256, 512):
+        png = folder / f"kling-studio-{size}.png"
+        if png.is_file():
+            result.addFile(str(png))
+    return result

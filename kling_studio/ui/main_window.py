@@ -79,7 +79,7 @@ class StudioWindow(QMainWindow):
         self.studio_actions = StudioActions(self)
         self.job_panels: JobPanels | None = None
         self.setObjectName("StudioWindow")
-        self.setWindowIcon(icons.icon("preview"))
+        self.setWindowIcon(icons.app_icon())
         self.setDockNestingEnabled(True)
         self._build_ui()
         self.files = ProjectController(self)
