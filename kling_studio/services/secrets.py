@@ -27,7 +27,7 @@ def get_api_key() -> str | None:
     try:
         stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
     except (KeyringError, RuntimeError) as exc:  # no usable backend on this desktop
-        log.warning("the system keyring is unavailable: %s", type(exc).__name__)
+        log.info("the system keyring is unavailable: %s", type(exc).__name__)
         return None
     return stored.strip() or None if stored else None
 
