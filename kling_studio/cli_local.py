@@ -6,7 +6,6 @@ Heavy imports (uvicorn, Starlette, PyAV) happen inside the commands, so the GUI 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 import threading
@@ -79,21 +78,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def run_serve_local(args: argparse.Namespace) -> int:
     import logging
 
     from kling_studio.localapi.faults import FaultSpec, FaultSpecError
     from kling_studio.localapi.runner import LocalServer
     from kling_studio.localapi.server import LocalServerConfig
+    from kling_studio.services.api_guards import is_loopback
 
     try:
         faults = FaultSpec.parse(args.faults)

@@ -9,7 +9,6 @@ already on disk. Slots are derived from states: a job holds one while it is ``su
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -29,6 +28,7 @@ from kling_studio.domain.job_record import (
 )
 from kling_studio.domain.jobs import JobState, check_transition
 from kling_studio.services.api_client import KlingClient
+from kling_studio.services.api_guards import is_loopback
 from kling_studio.services.engine_api import JobListener
 from kling_studio.services.job_store import JobStore
 from kling_studio.services.local_backend import LOCAL, LocalBackend
@@ -46,14 +46,8 @@ LOCAL_TOKEN = "local-preview"
 
 def is_loopback_url(url: str) -> bool:
     try:
-        host = httpx.URL(url).host.strip("[]").lower()
+        return is_loopback(httpx.URL(url).host)
     except (httpx.InvalidURL, TypeError):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
         return False
 
 
