@@ -30,8 +30,6 @@ class PollPolicy:
     status_burst: float = 5.0
     # No deadline fails a job; after this long without one good answer it needs attention.
     silence_limit: float = 30 * 60.0
-    overdue_factor: float = 10.0  # polling past this × estimated_time needs attention…
-    overdue_floor: float = 30 * 60.0  # …but never sooner than this after submit
     download_retry: float = 30.0  # a failed download (disk full, link trouble) is tried again after this
     download_retry_max: float = 300.0
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
@@ -49,8 +47,6 @@ class PollPolicy:
             status_rate=self.status_rate,
             status_burst=self.status_burst,
             silence_limit=self.silence_limit,
-            overdue_factor=self.overdue_factor,
-            overdue_floor=self.overdue_floor,
             download_retry=self.download_retry * factor,
             download_retry_max=self.download_retry_max * factor,
             rng=self.rng,
@@ -71,7 +67,11 @@ def next_poll_delay(
 
     ``polls`` counts the reads done so far, ``elapsed`` the seconds since submit.
     """
-    delay = policy.first_delay if polls <= 0 else min(policy.max_interval, policy.first_delay * policy.growth**polls)
+    try:
+        grown = policy.first_delay * policy.growth ** max(0, polls)
+    except OverflowError:  # with no deadline a long task is polled thousands of times
+        grown = policy.max_interval
+    delay = policy.first_delay if polls <= 0 else min(policy.max_interval, grown)
     near = progress >= 90
     if estimated_time is not None and estimated_time > 0:
         remaining = estimated_time - elapsed
@@ -87,13 +87,6 @@ def next_poll_delay(
     if retry_after is not None:
         delay = max(delay, retry_after)
     return max(policy.min_interval, delay)
-
-
-def is_overdue(policy: PollPolicy, *, elapsed: float, estimated_time: float | None) -> bool:
-    """Polling for much longer than the service expected: time to ask a human."""
-    if estimated_time is None or estimated_time <= 0:
-        return False
-    return elapsed > max(policy.overdue_factor * estimated_time, policy.overdue_floor)
 
 
 class RateLimiter:
