@@ -165,6 +165,11 @@ class JobEngine:
                     self._spawn(job.id)
                 elif job.state == _S.DOWNLOADING:
                     self._spawn(job.id)
+                elif _completed_not_downloaded(job):
+                    # A download waiting out a full disk or a bad link when the app stopped: it is
+                    # retried by itself until the link expires, restart or not.
+                    self.core.update(job.id, state=_S.DOWNLOADING)
+                    self._spawn(job.id)
             self._pump()
 
     async def stop(self) -> None:
@@ -407,6 +412,10 @@ class JobEngine:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _completed_not_downloaded(job: JobRecord) -> bool:
+    return job.state == _S.NEEDS_ATTENTION and job.task_id is not None and bool(job.result_urls) and not job.video_path
 
 
 def _default_policy() -> PollPolicy:

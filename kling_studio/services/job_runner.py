@@ -33,7 +33,7 @@ from kling_studio.services.job_core import run_blocking
 from kling_studio.services.job_download import DownloadSteps
 from kling_studio.services.job_steps import CRASH_ENV, CRASH_POINTS, crash_point, error_code
 from kling_studio.services.local_backend import LOCAL
-from kling_studio.services.polling import is_overdue, next_poll_delay
+from kling_studio.services.polling import next_poll_delay
 
 log = logging.getLogger("kling_studio.jobs")
 
@@ -158,8 +158,9 @@ class JobRunner(DownloadSteps):
             return
         task_id = job.task_id
         assert task_id is not None, "a polled job has a task id"
-        started = self.core.clock()
-        last_ok = started
+        # No deadline: a task the service still answers about is polled for as long as it takes
+        # (contract §6). Only silence — no good answer for ``silence_limit`` — asks a human.
+        last_ok = self.core.clock()
         polls = 0
         retry_after: float | None = None
         while True:
@@ -179,7 +180,8 @@ class JobRunner(DownloadSteps):
             try:
                 status = await client.get_task(task_id)
             except NotFoundError as exc:
-                self._attention(job.id, "task_not_found", self._not_found_message(job, exc))
+                # Contract §2/§4: an unknown task is a permanent error for that job, never resubmitted.
+                self._fail(job.id, "task_not_found", self._not_found_message(job, exc))
                 return
             except _ACCOUNT_ERRORS as exc:
                 self._attention(job.id, error_code(exc), str(exc))
@@ -202,16 +204,6 @@ class JobRunner(DownloadSteps):
             polls += 1
             last_ok = self.core.clock()
             if self._apply_status(job, status):
-                return
-            job = self.core.records[job.id]
-            watched = self.core.clock() - max(started, job.submitted_at or started)
-            if is_overdue(self.policy, elapsed=watched, estimated_time=job.estimated_time):
-                self._attention(
-                    job.id,
-                    "overdue",
-                    f"The task is still {job.remote_status or 'running'} after {watched / 60:.0f} minutes "
-                    f"(the service expected {job.estimated_time:.0f} s). Check again later; nothing is lost.",
-                )
                 return
 
     def _apply_status(self, job: JobRecord, status: TaskStatus) -> bool:

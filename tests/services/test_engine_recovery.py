@@ -197,7 +197,7 @@ async def test_cancel_frees_the_slot_and_warns_about_billing(tmp_path: Path) -> 
             await engine.stop()
 
 
-async def test_a_local_job_unknown_after_restart_needs_attention_and_new_jobs_run_locally(tmp_path: Path) -> None:
+async def test_a_local_job_unknown_after_restart_fails_for_good_and_new_jobs_run_locally(tmp_path: Path) -> None:
     engine = JobEngine(
         AppSettings(backend="local", task_seconds=0.2, library_dir=str(tmp_path / "library")),
         poll_policy=FAST_POLL,
@@ -214,5 +214,71 @@ async def test_a_local_job_unknown_after_restart_needs_attention_and_new_jobs_ru
     finally:
         await engine.stop()
     assert done.state == S.DONE and done.backend == "local" and done.actual_cost_usd == 0.0
-    assert ghost_now.state == S.NEEDS_ATTENTION
+    assert ghost_now.state == S.FAILED and ghost_now.error_code == "task_not_found"
     assert "local preview server was restarted" in (ghost_now.error_message or "")
+
+
+async def test_an_unknown_task_id_is_a_permanent_error_never_resubmitted(tmp_path: Path) -> None:
+    with local_server() as server:
+        engine = make_engine(server.base_url, tmp_path)
+        job = await engine.submit_storyboard(storyboard())  # written down, not started
+        engine.core.update(job.id, state=S.SUBMITTING)
+        engine.core.update(job.id, state=S.SUBMITTED, task_id="task_the_service_never_heard_of")
+        await engine.start()
+        try:
+            (gone,) = await wait_done(engine, [job.id])
+        finally:
+            await engine.stop()
+        assert gone.state == S.FAILED and gone.error_code == "task_not_found"
+        assert gone.task_id == "task_the_service_never_heard_of"
+        assert server.state.submissions_by_key == {}  # 404 never leads to a new submit
+
+
+def _fast_forward_clock(step: float) -> Any:
+    """An engine clock that jumps ``step`` seconds on every reading: hours pass in a moment."""
+    offset = [0.0]
+
+    def clock() -> float:
+        offset[0] += step
+        return time.time() + offset[0]
+
+    return clock
+
+
+async def test_no_deadline_a_task_far_past_its_estimate_is_polled_until_done(tmp_path: Path) -> None:
+    with local_server(task_seconds=1.0) as server:
+        # Each clock reading is five minutes later: the task "runs" for hours past its 1 s estimate.
+        engine = make_engine(server.base_url, tmp_path, clock=_fast_forward_clock(300.0))
+        await engine.start()
+        try:
+            job = await engine.submit_storyboard(storyboard())
+            (done,) = await wait_done(engine, [job.id])
+        finally:
+            await engine.stop()
+    assert done.state == S.DONE, done.error_message
+    assert done.finished_at is not None and done.submitted_at is not None
+    assert done.finished_at - done.submitted_at > 3600.0
+
+
+async def test_a_restart_resumes_a_download_that_was_waiting_out_a_full_disk(tmp_path: Path) -> None:
+    with local_server() as server:
+        first = make_engine(server.base_url, tmp_path)
+        await first.start()
+        job = await first.submit_storyboard(storyboard())
+        await wait_until(first, job.id, lambda j: j.state == S.DOWNLOADING)
+        await first.stop()
+        # The app stopped while a failed download waited for its next try.
+        store = make_engine(server.base_url, tmp_path).store
+        waiting = store.get(job.id)
+        assert waiting is not None and waiting.result_urls
+        store.save(replace(waiting, state=S.NEEDS_ATTENTION, error_code="disk_full", video_path=None))
+        store.close()
+
+        second = make_engine(server.base_url, tmp_path)
+        await second.start()
+        try:
+            (done,) = await wait_until(second, job.id, lambda j: j.state == S.DONE)
+        finally:
+            await second.stop()
+    assert done.video_path and done.error_code is None
+    assert server.state.tasks_created_by_key == {job.idempotency_key: 1}
