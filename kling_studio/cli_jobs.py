@@ -99,7 +99,9 @@ class _ProgressPrinter:
 
 
 def _submitted_or_settled(job: JobRecord) -> bool:
-    return job.task_id is not None or job.is_terminal or job.state == JobState.NEEDS_ATTENTION
+    from kling_studio.services.job_core import settled
+
+    return job.task_id is not None or settled(job)
 
 
 def _report(job: JobRecord) -> None:

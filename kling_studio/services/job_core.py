@@ -59,9 +59,15 @@ class StoryboardRefused(ValueError):
         super().__init__("\n".join(f"{d.code}: {d.message}" for d in self.errors))
 
 
+# error_code of a needs-attention job that was checked again and waits for a slot to be re-sent.
+WAITING_FOR_SLOT = "waiting_for_slot"
+
+
 def settled(job: JobRecord) -> bool:
     """Nothing more will happen to this job without a person: terminal or needs attention."""
-    return job.is_terminal or job.state == JobState.NEEDS_ATTENTION
+    if job.state == JobState.NEEDS_ATTENTION:
+        return job.error_code != WAITING_FOR_SLOT
+    return job.is_terminal
 
 
 def default_client_factory(base_url: str, api_key: str | None) -> KlingClient:

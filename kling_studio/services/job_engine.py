@@ -30,6 +30,7 @@ from kling_studio.services.downloads import delete_files_quietly
 from kling_studio.services.engine_api import JobListener
 from kling_studio.services.image_prep import read_first_frame
 from kling_studio.services.job_core import (
+    WAITING_FOR_SLOT,
     ClientFactory,
     EngineCore,
     StoryboardRefused,
@@ -94,6 +95,7 @@ class JobEngine:
         )
         self.core.load()
         self._queue: deque[str] = deque()
+        self._resend: deque[str] = deque()  # needs-attention jobs checked again, waiting for a slot
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._runner: JobRunner | None = None
         self._started = False
@@ -165,6 +167,8 @@ class JobEngine:
                     self._spawn(job.id)
                 elif job.state == _S.DOWNLOADING:
                     self._spawn(job.id)
+                elif job.state == _S.NEEDS_ATTENTION and job.error_code == WAITING_FOR_SLOT:
+                    self._resend.append(job.id)  # checked again before the stop: still wanted
                 elif _completed_not_downloaded(job):
                     # A download waiting out a full disk or a bad link when the app stopped: it is
                     # retried by itself until the link expires, restart or not.
@@ -276,11 +280,18 @@ class JobEngine:
         if job.state != _S.NEEDS_ATTENTION:
             return
         if not job.task_id:
-            target = _S.SUBMITTING  # same idempotency key: the service replays, never starts a second task
-        elif job.result_urls:
-            target = _S.DOWNLOADING
-        else:
-            target = _S.SUBMITTED
+            # Same idempotency key: the service replays, never starts a second task. It may start the
+            # first one, though, so the re-send waits for a slot like any queued job.
+            if job_id not in self._resend:
+                self._resend.append(job_id)
+                self.core.update(
+                    job_id,
+                    error_code=WAITING_FOR_SLOT,
+                    error_message="Waiting for a free slot to send again with the same key.",
+                )
+            self._pump()
+            return
+        target = _S.DOWNLOADING if job.result_urls else _S.SUBMITTED
         if target.is_active:
             self.core.slot_holders.add(job_id)
         self.core.update(job_id, state=target, error_code=None, error_message=None)
@@ -301,6 +312,8 @@ class JobEngine:
         job = self._require(job_id)
         with contextlib.suppress(ValueError):
             self._queue.remove(job_id)
+        with contextlib.suppress(ValueError):
+            self._resend.remove(job_id)
         sent = job.task_id is not None or job.state == _S.SUBMITTING or job.submit_attempts > 0
         message = (
             "Cancelled here. The request had already been sent, so the service may still finish and bill it."
@@ -316,6 +329,8 @@ class JobEngine:
         await self._stop_task(job_id)
         with contextlib.suppress(ValueError):
             self._queue.remove(job_id)
+        with contextlib.suppress(ValueError):
+            self._resend.remove(job_id)
         self.store.delete(job_id)
         self.core.records.pop(job_id, None)
         if job_id in self.core.slot_holders:
@@ -385,6 +400,14 @@ class JobEngine:
         if not self._started or self._stopped:
             return
         limit = max(1, self.settings.concurrency)
+        while self._resend and len(self.core.slot_holders) < limit:
+            job_id = self._resend.popleft()
+            job = self.core.records.get(job_id)
+            if job is None or job.state != _S.NEEDS_ATTENTION or job.task_id:
+                continue
+            self.core.slot_holders.add(job_id)
+            self.core.update(job_id, state=_S.SUBMITTING, error_code=None, error_message=None)
+            self._spawn(job_id)
         while self._queue and len(self.core.slot_holders) < limit:
             job_id = self._queue.popleft()
             job = self.core.records.get(job_id)

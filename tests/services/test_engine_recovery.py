@@ -282,3 +282,29 @@ async def test_a_restart_resumes_a_download_that_was_waiting_out_a_full_disk(tmp
             await second.stop()
     assert done.video_path and done.error_code is None
     assert server.state.tasks_created_by_key == {job.idempotency_key: 1}
+
+
+async def test_check_again_waits_for_a_free_slot_before_re_sending(tmp_path: Path) -> None:
+    in_flight: list[int] = []
+
+    def watch(event: JobEvent) -> None:
+        in_flight.append(sum(1 for j in engine.jobs() if j.state.is_active))
+
+    with local_server(task_seconds=1.0, faults="500=1@submit") as server:
+        engine = make_engine(server.base_url, tmp_path, concurrency=1)
+        engine.subscribe(watch)
+        await engine.start()
+        try:
+            unknown = await engine.submit_storyboard(storyboard("Unknown"))
+            await wait_done(engine, [unknown.id])
+            running = await engine.submit_storyboard(storyboard("Running"))
+            await wait_until(engine, running.id, lambda j: j.task_id is not None)
+            await engine.check_again(unknown.id)
+            waiting = engine.get(unknown.id)
+            assert waiting is not None and waiting.state == S.NEEDS_ATTENTION and waiting.submit_attempts == 1
+            first, second = await wait_done(engine, [unknown.id, running.id])
+        finally:
+            await engine.stop()
+        assert first.state == S.DONE and second.state == S.DONE
+        assert server.state.tasks_created_by_key == {unknown.idempotency_key: 1, running.idempotency_key: 1}
+    assert max(in_flight) == 1
