@@ -32,6 +32,9 @@ PUSH_IN_STEP = 2
 # ultrafast keeps a 15 s 1080p render well above 5× real time even on a busy 2-core machine;
 # the files are larger than with slower presets, which does not matter for an animatic.
 _X264_OPTIONS = {"preset": "ultrafast", "crf": "22"}
+# An image within 0.5 % of a table ratio (1366×768, 1080×1088) counts as that ratio and gets the
+# table's exact size: a few pixels' difference is not a different shape.
+_SAME_RATIO = 0.005
 
 
 # PyAV ships this classmethod without annotations.
@@ -63,8 +66,10 @@ def animatic_size(
 ) -> tuple[int, int]:
     """The output size: the profile's size for text-to-video, the image's ratio for image-to-video.
 
-    For image-to-video the short side is the resolution's (720 or 1080) and the long side follows
-    the image, clamped to the profile's widest allowed ratio; both sides are even (yuv420p).
+    For image-to-video an image whose ratio is one of the profile's (16:9, 9:16, 1:1) gets that
+    ratio's size from the contract's table (a square image at 720p is 960×960, as a 1:1 text-to-video
+    would be). Any other ratio keeps the resolution's short side (720 or 1080) with the long side
+    following the image, clamped to the profile's widest allowed ratio; both sides are even (yuv420p).
     """
     if resolution not in profile.resolutions:
         raise ValueError(f"resolution must be one of {', '.join(profile.resolutions)}; got {resolution!r}")
@@ -75,8 +80,13 @@ def animatic_size(
     width, height = image_size
     if width <= 0 or height <= 0:
         raise ValueError(f"image size must be positive, got {width}×{height}")
+    ratio = width / height
+    for candidate in profile.aspect_ratios:
+        table_w, table_h = profile.output_size(resolution, candidate)
+        if abs(ratio * table_h / table_w - 1) <= _SAME_RATIO:
+            return table_w, table_h
     short = profile.short_side(resolution)
-    ratio = min(max(width / height, 1 / profile.first_frame_max_ratio), profile.first_frame_max_ratio)
+    ratio = min(max(ratio, 1 / profile.first_frame_max_ratio), profile.first_frame_max_ratio)
     if ratio >= 1:
         return _even(short * ratio), short
     return short, _even(short / ratio)

@@ -80,7 +80,11 @@ def test_text_to_video_sizes_come_from_the_profile(resolution: str, ratio: str) 
         ((900, 1600), "1080p", (1080, 1920)),
         ((1000, 701), "720p", (1028, 720)),
         ((333, 1000), "720p", (720, 1800)),  # beyond 1:2.5 is held at 1:2.5
-        ((500, 500), "1080p", (1080, 1080)),
+        ((500, 500), "1080p", (1440, 1440)),  # a table ratio gets the table's size
+        ((500, 500), "720p", (960, 960)),
+        ((1366, 768), "720p", (1280, 720)),
+        ((768, 1366), "1080p", (1080, 1920)),
+        ((800, 600), "720p", (960, 720)),
     ],
 )
 def test_image_to_video_follows_the_image_ratio(
@@ -89,6 +93,14 @@ def test_image_to_video_follows_the_image_ratio(
     width, height = animatic_size(resolution, "16:9", image)
     assert (width, height) == expected
     assert width % 2 == 0 and height % 2 == 0
+
+
+@pytest.mark.parametrize("resolution", KLING_3_TURBO.resolutions)
+@pytest.mark.parametrize("ratio", KLING_3_TURBO.aspect_ratios)
+def test_an_image_of_a_table_ratio_gets_the_contract_size(resolution: str, ratio: str) -> None:
+    table = KLING_3_TURBO.output_size(resolution, ratio)
+    image = (table[0] // 4, table[1] // 4)
+    assert animatic_size(resolution, "16:9", image) == table
 
 
 def test_first_frame_opens_shot_one_with_a_push_in(tmp_path: Path) -> None:
