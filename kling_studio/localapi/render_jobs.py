@@ -14,10 +14,10 @@ from PIL import Image
 from kling_studio.localapi.animatic import FirstFrameInput, render_animatic
 from kling_studio.localapi.state import ServerState, Upload
 from kling_studio.localapi.tasks import Task
+from kling_studio.localapi.validation import displayed_size
 
 UPLOAD_ROUTE = "/files/uploads/"
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9]+)?")
-_SWAPPING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90°
 
 
 class RenderCancelled(Exception):
@@ -67,10 +67,7 @@ def find_upload(state: ServerState, url: str) -> Upload | None:
     return state.uploads.get(name) if SAFE_NAME.fullmatch(name) else None
 
 
-def image_size(path: Path) -> tuple[int, int]:
-    """Width and height as displayed (after the EXIF orientation), reading only the header."""
+def image_info(path: Path) -> tuple[str, tuple[int, int]]:
+    """Pillow's format name and the size as displayed (after the EXIF orientation), from the header."""
     with Image.open(path) as image:
-        width, height = image.size
-        if image.getexif().get(0x0112) in _SWAPPING_ORIENTATIONS:
-            return height, width
-    return width, height
+        return image.format or "", displayed_size(image)

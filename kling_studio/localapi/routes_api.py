@@ -13,13 +13,13 @@ from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.localapi.animatic import animatic_size
 from kling_studio.localapi.auth import require_auth
 from kling_studio.localapi.errors import ApiError
-from kling_studio.localapi.render_jobs import find_upload, image_size, note_render_outcome, render_task
+from kling_studio.localapi.render_jobs import find_upload, image_info, note_render_outcome, render_task
 from kling_studio.localapi.schema import OPERATION, model_schema
 from kling_studio.localapi.state import ServerState, StoredAnswer
 from kling_studio.localapi.tasks import Task, new_task_id, new_ulid
 from kling_studio.localapi.validation import (
+    check_first_frame,
     check_idempotency_key,
-    check_image_ratio,
     parse_json_body,
     validate_generation,
 )
@@ -78,12 +78,13 @@ def _create_task(request: Request, state: ServerState, raw: bytes, key: str | No
     config = state.config
     req = validate_generation(parse_json_body(raw))
     first_frame: Image.Image | str | None = req.image
-    size: tuple[int, int] | None = None if req.image is None else req.image.size
+    size = req.image_size
     if req.image is None and req.first_frame_image is not None:
         upload = find_upload(state, req.first_frame_image)
         if upload is not None:  # our own upload route; other URLs render without an image
-            first_frame, size = str(upload.path), image_size(upload.path)
-            check_image_ratio(size)
+            image_format, size = image_info(upload.path)
+            check_first_frame(image_format, size, upload.bytes)
+            first_frame = str(upload.path)
     width, height = animatic_size(req.resolution, req.aspect_ratio, size)
     faults = state.faults
     lifetime = faults.link_lifetime()

@@ -17,12 +17,14 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
+from kling_studio.domain.first_frame import ImageFacts, check_image_facts
 from kling_studio.domain.limits import KLING_3_TURBO, LimitsProfile
 from kling_studio.domain.multishot import check_request_prompt, looks_multishot, parse_multishot
 from kling_studio.localapi.errors import ApiError
 
 _DATA_URI = re.compile(r"data:image/(png|jpeg|jpg);base64,(.*)", re.IGNORECASE | re.DOTALL)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,191}")
+_SWAPPING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90°
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,15 @@ class GenerationRequest:
     first_frame_image: str | None
     shots: tuple[tuple[str, int], ...]
     image: Image.Image | None = None
+    image_size: tuple[int, int] | None = None  # of ``image`` as displayed (EXIF orientation applied)
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    image: Image.Image
+    format: str  # Pillow's name: "PNG", "JPEG", "WEBP", ...
+    size: tuple[int, int]  # as displayed (EXIF orientation applied)
+    file_bytes: int
 
 
 def parse_json_body(raw: bytes) -> dict[str, Any]:
@@ -88,7 +99,7 @@ def _duration(body: dict[str, Any], profile: LimitsProfile) -> int:
     return int(value)
 
 
-def _first_frame(body: dict[str, Any]) -> tuple[str | None, Image.Image | None]:
+def _first_frame(body: dict[str, Any]) -> tuple[str | None, DecodedImage | None]:
     value = body.get("first_frame_image")
     if value is None:
         return None, None
@@ -107,7 +118,7 @@ def _first_frame(body: dict[str, Any]) -> tuple[str | None, Image.Image | None]:
     return value.strip(), None
 
 
-def decode_data_image(payload: str) -> Image.Image:
+def decode_data_image(payload: str) -> DecodedImage:
     try:
         raw = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
     except (binascii.Error, ValueError):
@@ -115,22 +126,41 @@ def decode_data_image(payload: str) -> Image.Image:
     return open_image_bytes(raw, "first_frame_image")
 
 
-def open_image_bytes(raw: bytes, param: str) -> Image.Image:
+def displayed_size(image: Image.Image) -> tuple[int, int]:
+    """Width and height as shown, after the EXIF orientation (which may turn the picture by 90°)."""
+    width, height = image.size
+    if image.getexif().get(0x0112) in _SWAPPING_ORIENTATIONS:
+        return height, width
+    return width, height
+
+
+def open_image_bytes(raw: bytes, param: str) -> DecodedImage:
     try:
         with Image.open(io.BytesIO(raw)) as image:
             image.load()
-            return image.copy()
+            return DecodedImage(image.copy(), image.format or "", displayed_size(image), len(raw))
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
         raise ApiError(400, f"{param}: not a readable image", param=param) from None
 
 
-def check_image_ratio(size: tuple[int, int], profile: LimitsProfile = KLING_3_TURBO) -> None:
+def check_first_frame(
+    image_format: str, size: tuple[int, int], file_bytes: int, profile: LimitsProfile = KLING_3_TURBO
+) -> None:
+    """The model's first-frame rules (contract §3): format, smallest side, ratio, file size.
+
+    Judged by the domain's own checker, so the server refuses exactly what the app refuses;
+    where the app would convert (a WebP, say), the model itself takes only JPEG and PNG.
+    """
     width, height = size
-    limit = profile.first_frame_max_ratio
-    if width <= 0 or height <= 0 or max(width, height) > min(width, height) * limit:
+    errors, _ = check_image_facts(ImageFacts(image_format, width, height, file_bytes), profile)
+    if errors:
+        raise ApiError(400, f"{errors[0].code}: {errors[0].message}", param="first_frame_image")
+    if image_format not in profile.first_frame_formats:
+        allowed = " or ".join(profile.first_frame_formats)
         raise ApiError(
             400,
-            f"first_frame_image is {width}×{height} px; its aspect ratio must be between 1:{limit} and {limit}:1",
+            f"first_frame_format: the first frame is {image_format or 'an unknown format'}; "
+            f"{profile.model} takes {allowed} images only",
             param="first_frame_image",
         )
 
@@ -153,9 +183,9 @@ def validate_generation(body: dict[str, Any], profile: LimitsProfile = KLING_3_T
     watermark = body.get("watermark")
     if "watermark" in body and not isinstance(watermark, bool):
         raise ApiError(400, f"watermark must be true or false; got {json.dumps(watermark)}", param="watermark")
-    first_frame, image = _first_frame(body)
-    if image is not None:
-        check_image_ratio(image.size, profile)
+    first_frame, decoded = _first_frame(body)
+    if decoded is not None:
+        check_first_frame(decoded.format, decoded.size, decoded.file_bytes, profile)
     problems = check_request_prompt(prompt, duration, has_first_frame=first_frame is not None, profile=profile)
     if problems:
         first = problems[0]
@@ -170,7 +200,8 @@ def validate_generation(body: dict[str, Any], profile: LimitsProfile = KLING_3_T
         watermark=watermark,
         first_frame_image=first_frame,
         shots=plan_shots(prompt, duration),
-        image=image,
+        image=None if decoded is None else decoded.image,
+        image_size=None if decoded is None else decoded.size,
     )
 
 

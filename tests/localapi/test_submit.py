@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from kling_studio.domain.compiler import compile_storyboard
 from kling_studio.domain.limits import KLING_3_TURBO
@@ -122,6 +124,36 @@ def test_data_uri_first_frame_is_decoded(client: httpx.Client) -> None:
     assert client.post(SUBMIT, json=body(first_frame_image=uri)).status_code == 200
     not_image = "data:image/png;base64," + base64.b64encode(b"hello").decode()
     _error(client.post(SUBMIT, json=body(first_frame_image=not_image)), 400)
+
+
+@pytest.mark.parametrize(
+    ("image", "fmt", "rule"),
+    [
+        ((300, 299), "PNG", "first_frame_too_small"),
+        ((1000, 300), "PNG", "first_frame_aspect_ratio"),
+        ((400, 300), "WEBP", "first_frame_format"),
+    ],
+)
+def test_data_uri_first_frame_follows_the_turbo_rules(
+    client: httpx.Client, image: tuple[int, int], fmt: str, rule: str
+) -> None:
+    uri = "data:image/png;base64," + base64.b64encode(png_bytes(image, fmt=fmt)).decode()
+    error = _error(client.post(SUBMIT, json=body(first_frame_image=uri)), 400, "invalid_request_error")
+    assert error["param"] == "first_frame_image"
+    assert error["message"].startswith(rule)
+
+
+def test_data_uri_first_frame_size_follows_its_exif_orientation(server: LocalServer, client: httpx.Client) -> None:
+    picture = Image.new("RGB", (640, 360), (20, 200, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned by 90°: portrait
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", exif=exif)
+    uri = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+    answer = client.post(SUBMIT, json=body(first_frame_image=uri))
+    assert answer.status_code == 200, answer.text
+    task = server.state.tasks[answer.json()["data"][0]["task_id"]]
+    assert (task.width, task.height) == KLING_3_TURBO.output_size("720p", "9:16")
 
 
 def test_compiled_multishot_prompts_are_accepted(client: httpx.Client) -> None:

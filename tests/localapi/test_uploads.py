@@ -106,3 +106,27 @@ def test_uploaded_file_is_an_image(client: httpx.Client) -> None:
     url = client.post(UPLOAD, files={"file": ("f.jpg", png_bytes((300, 300), fmt="JPEG"), "image/jpeg")}).json()["url"]
     with Image.open(io.BytesIO(httpx.get(url).content)) as image:
         assert image.format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    ("image", "fmt", "rule"),
+    [((299, 400), "PNG", "first_frame_too_small"), ((640, 360), "WEBP", "first_frame_format")],
+)
+def test_uploaded_first_frame_follows_the_turbo_rules(
+    client: httpx.Client, image: tuple[int, int], fmt: str, rule: str
+) -> None:
+    # The upload route takes WebP and small images; the model does not take them as a first frame.
+    upload = client.post(UPLOAD, files={"file": ("f", png_bytes(image, fmt=fmt), f"image/{fmt.lower()}")})
+    assert upload.status_code == 200
+    response = client.post("/v1/videos/generations", json=body(first_frame_image=upload.json()["url"]))
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "first_frame_image" and error["type"] == "invalid_request_error"
+    assert error["message"].startswith(rule)
+
+
+def test_square_upload_gets_the_one_to_one_size(server: LocalServer, client: httpx.Client) -> None:
+    url = client.post(UPLOAD, files={"file": ("f.png", png_bytes((400, 400)), "image/png")}).json()["url"]
+    answer = client.post("/v1/videos/generations", json=body(first_frame_image=url))
+    task = server.state.tasks[answer.json()["data"][0]["task_id"]]
+    assert (task.width, task.height) == KLING_3_TURBO.output_size("720p", "1:1")
