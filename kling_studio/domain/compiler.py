@@ -240,7 +240,10 @@ def _build_prompt(
     if not shots:
         return "", [], []
     if len(shots) == 1:
+        # A single shot is sent as a plain prompt (no shot syntax, no sanitising), but it is
+        # still a shot: the per-shot limit holds for it as for each shot of a storyboard.
         text = shots[0].text.strip()
+        _check_shot_length(1, text, profile, errors)
         return text, [text], []
 
     parts: list[str] = []
@@ -261,14 +264,8 @@ def _build_prompt(
             )
         if not clean:
             errors.append(Diagnostic("shot_text_empty", f"Shot {n} has no text; describe what happens in it.", n))
-        elif len(clean) > profile.max_shot_chars:
-            errors.append(
-                Diagnostic(
-                    "shot_text_too_long",
-                    f"Shot {n} has {len(clean)} characters; each shot takes at most {profile.max_shot_chars}.",
-                    n,
-                )
-            )
+        else:
+            _check_shot_length(n, clean, profile, errors)
         duration = shot.duration if is_whole_seconds(shot.duration) else 0
         head = f"shot {n}, {duration}, "
         part = f"{head}{clean};"
@@ -277,6 +274,17 @@ def _build_prompt(
         parts.append(part)
         offset += len(part) + 1  # the joining space
     return " ".join(parts), texts, spans
+
+
+def _check_shot_length(n: int, text: str, profile: LimitsProfile, errors: list[Diagnostic]) -> None:
+    if len(text) > profile.max_shot_chars:
+        errors.append(
+            Diagnostic(
+                "shot_text_too_long",
+                f"Shot {n} has {len(text)} characters; each shot takes at most {profile.max_shot_chars}.",
+                n,
+            )
+        )
 
 
 def _check_first_frame(

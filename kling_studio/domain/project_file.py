@@ -116,7 +116,9 @@ def loads_project(text: str, project_dir: str | None = None) -> Storyboard:
         shots.append(
             Shot(
                 text=_require(item, "text", str, "a string", path),
-                duration=_require(item, "duration", int, "a whole number of seconds", path),
+                # Any number loads; the compiler flags one that is not a whole number ≥ 1
+                # (shot_duration_invalid), so the user sees the rule instead of an unreadable file.
+                duration=_require(item, "duration", (int, float), "a number of seconds", path),
                 extra=_extra(item, _SHOT_KEYS),
             )
         )

@@ -152,11 +152,24 @@ def test_recommended_length_boundary(length: int, error: bool, warning: bool) ->
     assert c.ok is not error
 
 
-def test_prompt_limit_boundary_single_shot() -> None:
-    ok = compile_storyboard(board(("y" * 3072, 5)))
-    assert ok.ok and ok.length == 3072 and codes(ok.warnings) == ["prompt_over_recommended"]
-    bad = compile_storyboard(board(("y" * 3073, 5)))
-    assert codes(bad.errors) == ["prompt_too_long"]
+@pytest.mark.parametrize(("length", "ok"), [(3072, True), (3073, False)])
+def test_prompt_limit_boundary(length: int, ok: bool) -> None:
+    c = compile_storyboard(_prompt_of_length(length))
+    assert c.length == length
+    assert c.ok is ok
+    assert codes(c.errors) == ([] if ok else ["prompt_too_long"])
+    if ok:
+        assert codes(c.warnings) == ["prompt_over_recommended"]
+
+
+@pytest.mark.parametrize(("length", "ok"), [(512, True), (513, False)])
+def test_single_shot_text_limit(length: int, ok: bool) -> None:
+    # One shot is sent as a plain prompt, but it is still a shot with the per-shot limit.
+    c = compile_storyboard(board(("  " + "a" * length + "\n", 5)))
+    assert c.text == "a" * length
+    assert codes(c.errors) == ([] if ok else ["shot_text_too_long"])
+    if not ok:
+        assert c.errors[0].shot == 1
 
 
 def test_six_full_shots_overflow_the_prompt_limit() -> None:

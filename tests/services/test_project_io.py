@@ -99,6 +99,18 @@ def test_bad_files_give_clear_errors_and_stay_unchanged(tmp_path: Path, case: st
     assert f.read_bytes() == before
 
 
+def test_fractional_duration_loads_and_the_compiler_flags_it(tmp_path: Path) -> None:
+    from kling_studio.domain.compiler import compile_storyboard
+
+    data = json.loads(json.dumps(EXAMPLE))
+    data["shots"][0]["duration"] = 2.5
+    board = loads_project(json.dumps(data))
+    assert [d.code for d in compile_storyboard(board).errors] == ["shot_duration_invalid"]
+    data["shots"][0]["duration"] = True
+    with pytest.raises(ProjectFileError, match=r"shots\[0\]\.duration"):
+        loads_project(json.dumps(data))
+
+
 def test_syntax_error_has_line_and_column() -> None:
     with pytest.raises(ProjectFileError) as info:
         loads_project('{\n  "schema": 1,\n  "title": oops\n}')
