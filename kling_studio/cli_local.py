@@ -6,6 +6,7 @@ Heavy imports (uvicorn, Starlette, PyAV) happen inside the commands, so the GUI 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -49,6 +50,11 @@ def register(sub: Any) -> None:
     serve.add_argument("--faults", default="", metavar="SPEC", help="faults to inject (grammar below)")
     serve.add_argument("--data-dir", default=None, help="keep uploads and videos here (default: a temporary folder)")
     serve.add_argument("--fps", type=_positive_int, default=24, help="frame rate of rendered videos (default 24)")
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the process that started this one goes away (used by the app's embedded backend)",
+    )
     serve.set_defaults(func=run_serve_local)
 
     animatic = sub.add_parser(
@@ -116,8 +122,11 @@ def run_serve_local(args: argparse.Namespace) -> int:
                 flush=True,
             )
         print(f"serving the local Kling API at {url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+        parent = os.getppid()
         while not stop.wait(0.5):
-            pass
+            # Reparented: the app that owns this server died (even by SIGKILL); do not linger.
+            if args.exit_with_parent and os.getppid() != parent:
+                break
     finally:
         server.stop()
         for sig, handler in previous.items():

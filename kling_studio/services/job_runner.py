@@ -15,6 +15,7 @@ from typing import Any
 
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
+from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.services.api_client import KlingClient
 from kling_studio.services.api_errors import (
     AuthError,
@@ -37,7 +38,7 @@ from kling_studio.services.polling import next_poll_delay
 
 log = logging.getLogger("kling_studio.jobs")
 
-DEFAULT_LINK_LIFE = 24 * 3600.0  # contract §2: trust expires_at, else assume 24 h
+DEFAULT_LINK_LIFE = float(KLING_3_TURBO.default_link_lifetime_s)  # contract §2: trust expires_at, else assume 24 h
 _S = JobState
 _ACCOUNT_ERRORS = (AuthError, PaymentRequiredError, PermissionDeniedError)
 _UNKNOWN_OUTCOME = (NetworkError, ServerError, RateLimitError)

@@ -54,7 +54,7 @@ class LocalBackend:
         return self._proc is not None and self._proc.returncode is None
 
     def command(self) -> list[str]:
-        cmd = [self._python, "-m", "kling_studio", "serve-local", "--port", "0"]
+        cmd = [self._python, "-m", "kling_studio", "serve-local", "--port", "0", "--exit-with-parent"]
         cmd += ["--task-seconds", repr(float(self.task_seconds))]
         if self.faults:
             cmd += ["--faults", self.faults]
