@@ -35,16 +35,36 @@ class MiniTimelineWidget(QWidget):
         self.document = document
         self.setObjectName("miniTimeline")
         self.setAccessibleName("Mini timeline")
-        self.setAccessibleDescription(
-            "Shots as segments over the allowed duration. Drag a boundary to move seconds between two shots."
-        )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._drag: tuple[int, float, Storyboard, int] | None = None  # boundary, press x, base, gesture
         self._hover_boundary = -1
-        document.changed.connect(self.update)
+        document.changed.connect(self._on_changed)
         document.selection_changed.connect(lambda _i: self.update())
+        self._on_changed()
+
+    def caption(self) -> tuple[str, str]:
+        """The words under the track: the total, and the allowed range (or how far outside it)."""
+        profile = KLING_3_TURBO
+        total = self.document.storyboard.total_duration
+        if total > profile.max_total_seconds:
+            hint = f"{total - profile.max_total_seconds} s over the {profile.max_total_seconds} s maximum"
+        elif total < profile.min_total_seconds:
+            hint = f"{profile.min_total_seconds - total} s short of the {profile.min_total_seconds} s minimum"
+        else:
+            hint = f"allowed {profile.total_range_text()} · drag a boundary to retime"
+        return f"Total {total} s", hint
+
+    def _on_changed(self) -> None:
+        # The painted caption, also for tooltips and screen readers.
+        total, hint = self.caption()
+        allowed = f"allowed {KLING_3_TURBO.total_range_text()}"
+        self.setToolTip(f"{total} · {hint}" if hint.startswith(allowed) else f"{total} · {hint} ({allowed})")
+        self.setAccessibleDescription(
+            f"{total}, {allowed}. Shots as segments; drag a boundary to move seconds between two shots."
+        )
+        self.update()
 
     def sizeHint(self) -> QSize:
         return QSize(480, _TRACK_TOP + _TRACK_HEIGHT + 26)
@@ -210,16 +230,9 @@ class MiniTimelineWidget(QWidget):
         color = QColor(c.text if in_range else c.error)
         p.setPen(color)
         caption = QRectF(track.left(), track.bottom() + 6, track.width(), 18)
-        p.drawText(caption, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"Total {total} s")
-        if total > profile.max_total_seconds:
-            p.setPen(QColor(c.error))
-            hint = f"{total - profile.max_total_seconds} s over the {profile.max_total_seconds} s maximum"
-        elif total < profile.min_total_seconds:
-            p.setPen(QColor(c.error))
-            hint = f"{profile.min_total_seconds - total} s short of the {profile.min_total_seconds} s minimum"
-        else:
-            p.setPen(QColor(c.muted))
-            hint = f"allowed {profile.total_range_text()} · drag a boundary to retime"
+        total_text, hint = self.caption()
+        p.drawText(caption, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, total_text)
+        p.setPen(QColor(c.muted if in_range else c.error))
         p.drawText(caption, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, hint)
         if self.hasFocus():
             p.setPen(QPen(QColor(c.accent), 1))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kling_studio.ui import icons
+from kling_studio.ui import icons, theme
 
 
 class Card(QFrame):
@@ -38,8 +39,28 @@ def counter_style(value: int, warn_over: int | None, limit: int) -> str:
     return "counterOk"
 
 
+# Object names whose text colour says something; also put in the palette, so the colour holds
+# (and can be read back) even where the application style sheet is not installed.
+_MEANINGFUL_COLOURS = {
+    "counterOk": "success",
+    "counterWarn": "warning",
+    "counterError": "error",
+    "inlineError": "error",
+    "inlineWarning": "warning",
+}
+
+
 def set_style_name(label: QLabel, name: str) -> None:
     """Change a label's object name and re-apply the style sheet rules that depend on it."""
+    role = _MEANINGFUL_COLOURS.get(name)
+    if role is not None:
+        palette = label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(getattr(theme.colors(), role)))
+        label.setPalette(palette)
+        label.setProperty("meaningfulColour", True)
+    elif label.property("meaningfulColour"):
+        label.setPalette(QPalette())  # back to the inherited colours
+        label.setProperty("meaningfulColour", False)
     if label.objectName() != name:
         label.setObjectName(name)
         label.style().unpolish(label)
