@@ -150,7 +150,10 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> i
     if not closed.is_set():
         window.set_engine(engine)
         window.attach_job_panels(engine)
+        # Settings may build a new engine later (another backend, key or concurrency).
+        window.engine_factory = lambda s: build_engine(s, paths, force_local)
     await closed.wait()
+    engine = window.engine  # the one running now
     if engine is not None and not hard_quit:
         try:
             await engine.stop()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kling_studio.domain.storyboard import shot_start_times
 from kling_studio.ui.animatic_runner import AnimaticRunner
+from kling_studio.ui.engine_switch import engine_settings_changed, switch_engine
 from kling_studio.ui.request_export import curl_command
 from kling_studio.ui.tasks import TaskSet
 
@@ -154,7 +155,8 @@ class GenerationController(QObject):
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
         new = dialog.result_settings()
-        theme_changed = new.theme != self.window.settings.theme
+        old = self.window.settings
+        theme_changed = new.theme != old.theme
         self.window.set_settings(new)
         self.document.set_prices(new.prices)
         if theme_changed:
@@ -162,7 +164,10 @@ class GenerationController(QObject):
         if self.window.job_panels is not None:
             self.window.job_panels.settings_changed()
         self.window.update_backend_label()
-        if get_api_key() is not None and dialog.entered_key() is not None:
+        factory = self.window.engine_factory
+        if factory is not None and engine_settings_changed(old, new, dialog.entered_key() is not None):
+            self.tasks.spawn(switch_engine(self.window, factory))
+        elif get_api_key() is not None and dialog.entered_key() is not None:
             self.window.show_message("Key stored in the keyring. Restart Kling Studio to switch the backend.", 0)
 
     def open_about(self) -> None:

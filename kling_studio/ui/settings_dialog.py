@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.services import secrets
+from kling_studio.services.logging_setup import register_secret
 from kling_studio.services.settings import BACKEND_AUTO, BACKEND_LOCAL, BACKEND_REMOTE, AppSettings
 from kling_studio.ui.tasks import TaskSet
 from kling_studio.ui.widgets import set_style_name
@@ -120,6 +121,10 @@ class SettingsDialog(QDialog):
         self.notifications.setChecked(s.notifications)
         form.addRow("Notifications", self.notifications)
 
+        self.autoplay = QCheckBox("Play a job in the preview when it finishes")
+        self.autoplay.setChecked(s.autoplay)
+        form.addRow("Auto-play", self.autoplay)
+
         self.theme = QComboBox()
         for label, value in THEMES:
             self.theme.addItem(label, value)
@@ -172,6 +177,7 @@ class SettingsDialog(QDialog):
             library_dir=None if library in ("", default_library) else library,
             prices=prices,
             notifications=self.notifications.isChecked(),
+            autoplay=self.autoplay.isChecked(),
             theme=str(self.theme.currentData()),
         )
 
@@ -186,6 +192,7 @@ class SettingsDialog(QDialog):
             return
         key = self.entered_key()
         if key is not None:
+            register_secret(key)  # scrubbed from every log line from now on, before anything can log it
             try:
                 secrets.set_api_key(key)
             except Exception as exc:  # keyring backends raise their own types
@@ -203,6 +210,7 @@ class SettingsDialog(QDialog):
         if not key:
             self._status("Enter a key first.", ok=False)
             return
+        register_secret(key)  # the client may log requests and errors
         try:
             from kling_studio.services.api_client import KlingClient  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
