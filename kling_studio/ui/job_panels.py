@@ -27,6 +27,7 @@ class JobPanels(QObject):
         self.preview: Any = None
         self.queue: Any = None
         self.takes: Any = None
+        self.takes_dock: Any = None
         self.notifier: Any = None
         self._install_preview()
         if engine is not None:
@@ -58,6 +59,8 @@ class JobPanels(QObject):
         self.queue.load_into_editor_requested.connect(w.files.open_snapshot)
         self.queue.message.connect(lambda text: w.show_message(text))
         self.queue.status_text_changed.connect(w.set_queue_status)
+        w.set_queue_status(self.queue.status_text())  # the panel counted before this connection existed
+        self.queue.extra_context_actions = [w.studio_actions.export_take]
 
     def _install_takes(self, engine: JobEngineAPI) -> None:
         try:
@@ -67,10 +70,12 @@ class JobPanels(QObject):
         w = self.window
         self.takes = TakesPanel(engine, w.document.path)
         dock = w.add_panel_dock("Takes", "takesDock", self.takes)
+        self.takes_dock = dock
         w.tabifyDockWidget(w.queue_dock, dock)
         w.queue_dock.raise_()
         self.takes.load_into_editor_requested.connect(w.files.open_snapshot)
         self.takes.message.connect(lambda text: w.show_message(text))
+        self.takes.extra_context_actions = [w.studio_actions.export_take]
         if self.preview is not None:
 
             def play(job_id: str) -> None:
@@ -90,6 +95,16 @@ class JobPanels(QObject):
         self.notifier = JobNotifier(engine, w, enabled=w.settings.notifications)
         self.notifier.status_message.connect(w.statusBar().showMessage)
 
+    def selected_job(self) -> Any:
+        """The job the user points at: in the list that has focus, else the queue's, else the takes'."""
+        panels = [p for p in (self.queue, self.takes) if p is not None]
+        focused = [p for p in panels if p.view.hasFocus()]
+        for panel in focused + panels:
+            job = panel.current_job() if panel is self.queue else panel.current_take()
+            if job is not None:
+                return job
+        return None
+
     def _raise(self, dock: Any) -> None:
         dock.show()
         dock.raise_()
@@ -105,6 +120,20 @@ class JobPanels(QObject):
             self.notifier.set_enabled(s.notifications)
         if self.queue is not None:
             self.queue.set_autoplay(s.autoplay)
+
+    def dispose(self) -> None:
+        """Shut down and take the panels out of the window (before panels for another engine go in)."""
+        self.shutdown()
+        w = self.window
+        w.document.path_changed.disconnect(self._project_changed)
+        if self.takes_dock is not None:
+            w.view_menu.removeAction(self.takes_dock.toggleViewAction())
+            w.removeDockWidget(self.takes_dock)
+            self.takes_dock.deleteLater()
+        for panel in (self.queue, self.preview, self.notifier):
+            if panel is not None:
+                panel.deleteLater()
+        self.deleteLater()
 
     def shutdown(self) -> None:
         for panel in (self.queue, self.takes):

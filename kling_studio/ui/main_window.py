@@ -49,11 +49,13 @@ from kling_studio.ui.shot_editor import ShotEditorPanel
 from kling_studio.ui.shot_list_panel import ShotListPanel
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.studio_actions import StudioActions
+from kling_studio.ui.take_export import TakeExporter
 from kling_studio.ui.theme import apply_theme
 from kling_studio.ui.timeline_widget import MiniTimelineWidget
 from kling_studio.ui.widgets import Card, dock_placeholder
 
 if TYPE_CHECKING:
+    from kling_studio.ui.engine_switch import EngineFactory
     from kling_studio.ui.job_panels import JobPanels
 from kling_studio.ui.window_state import restore_window_state, save_window_state
 
@@ -78,12 +80,16 @@ class StudioWindow(QMainWindow):
         self.document = StoryboardDocument(prices=self.settings.prices, parent=self)
         self.studio_actions = StudioActions(self)
         self.job_panels: JobPanels | None = None
+        # Builds an engine from settings (set by the composition root); lets Settings switch backends live.
+        self.engine_factory: EngineFactory | None = None
+        self._panels_attached = False
         self.setObjectName("StudioWindow")
         self.setWindowIcon(icons.app_icon())
         self.setDockNestingEnabled(True)
         self._build_ui()
         self.files = ProjectController(self)
         self.generation = GenerationController(self)
+        self.take_export = TakeExporter(self)
         self._connect()
         self._update_title()
         self._update_actions()
@@ -289,8 +295,19 @@ class StudioWindow(QMainWindow):
         """Queue, takes, preview and notifications (called by the composition root)."""
         from kling_studio.ui.job_panels import JobPanels
 
+        first = self.job_panels is None and not self._panels_attached
         self.job_panels = JobPanels(self, engine)
-        restore_window_state(self, self.paths)  # now that every dock exists
+        self._panels_attached = True
+        if first:
+            restore_window_state(self, self.paths)  # now that every dock exists
+
+    def detach_job_panels(self) -> None:
+        """Remove the job panels (Settings switched the engine; new ones follow)."""
+        if self.job_panels is not None:
+            self.job_panels.dispose()
+            self.job_panels = None
+            self.queue_dock.setWidget(dock_placeholder("queue", "Starting the job engine…"))
+            self.preview_dock.setWidget(dock_placeholder("preview", "Play a take or an animatic here (F5)."))
 
     def _on_color_scheme_changed(self, _scheme: object = None) -> None:
         if self.settings.theme == "system":
@@ -394,6 +411,7 @@ class StudioWindow(QMainWindow):
         save_window_state(self, self.paths)
         self.files.shutdown()
         self.generation.shutdown()
+        self.take_export.shutdown()
         self.first_frame.tasks.cancel_all()
         if self.job_panels is not None:
             self.job_panels.shutdown()

@@ -42,6 +42,9 @@ class PreviewPanel(QWidget):
         self._path: str | None = None
         self._autoplay = False
         self._fps = DEFAULT_FPS
+        # Clicking the picture focuses the panel, so Space and the other keys reach its actions.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Video preview")
         self._build_ui()
         self._connect()
         self._update_enabled()
@@ -92,7 +95,7 @@ class PreviewPanel(QWidget):
         self.action_open = self._action(
             "Open in system player", "Ctrl+Shift+P", "Open the video in the system's player"
         )
-        self.action_folder = self._action("Show in folder", "", "Open the folder holding the video")
+        self.action_folder = self._action("Show in folder", "Ctrl+Shift+F", "Open the folder holding the video")
 
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)

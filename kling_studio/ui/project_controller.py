@@ -41,6 +41,7 @@ class ProjectController(QObject):
         a.save.triggered.connect(self.save)
         a.save_as.triggered.connect(self.save_as)
         a.recent_menu.aboutToShow.connect(self._fill_recent)
+        a.open_recent.triggered.connect(self.popup_recent)
         a.export_sheet.triggered.connect(self.export_sheet)
 
     # Questions to the user; tests replace these.
@@ -207,6 +208,13 @@ class ProjectController(QObject):
 
     def _remember(self, path: str) -> None:
         self.window.set_settings(self.window.settings.with_recent(path))
+
+    def popup_recent(self) -> None:
+        """From the keyboard (Ctrl+Shift+O): the recent projects, where the File menu drops down."""
+        menu = self.window.studio_actions.recent_menu
+        if not menu.isVisible():
+            bar = self.window.menuBar()
+            menu.popup(bar.mapToGlobal(bar.rect().bottomLeft()))
 
     def _fill_recent(self) -> None:
         menu = self.window.studio_actions.recent_menu

@@ -31,6 +31,7 @@ from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.services.engine_api import JobEngineAPI
 from kling_studio.ui import queue_dialogs
+from kling_studio.ui.local_shortcuts import LocalShortcuts
 from kling_studio.ui.queue_delegates import ProgressDelegate
 from kling_studio.ui.queue_format import status_summary
 from kling_studio.ui.queue_table_model import (
@@ -55,11 +56,11 @@ log = logging.getLogger("kling_studio.ui.queue")
 # (attribute, text, shortcut, tooltip)
 _ACTIONS = (
     ("action_play", "Play", "Return", "Play the video in the preview"),
-    ("action_show_in_folder", "Show in folder", "Ctrl+Shift+O", "Open the folder holding the video and its sidecar"),
+    ("action_show_in_folder", "Show in folder", "Ctrl+Shift+F", "Open the folder holding the video and its sidecar"),
     ("action_load", "Load into editor", "Ctrl+E", "Restore this job's exact storyboard and settings in the editor"),
     ("action_retry", "Retry", "Ctrl+R", "Start a new job with the same request (this one is kept)"),
     ("action_check_again", "Check again", "F5", "Ask the service about this job again (never re-bills)"),
-    ("action_copy_task_id", "Copy task id", "Ctrl+Shift+C", "Copy the service's task id"),
+    ("action_copy_task_id", "Copy task id", "Ctrl+C", "Copy the service's task id"),
     ("action_cancel", "Cancel", "Ctrl+.", "Stop this job locally"),
     ("action_remove", "Remove from list", "Delete", "Remove from the list; files stay unless you ask"),
 )
@@ -99,6 +100,8 @@ class QueuePanel(QWidget):
         self._clock = clock
         self._tasks: set[asyncio.Future[Any]] = set()
         self._status = ""
+        # Window actions shown at the end of the row's context menu (e.g. Export Take for Editor).
+        self.extra_context_actions: list[QAction] = []
         # Dialogs are attributes so a test can answer them without a modal loop.
         self.ask_cancel: Callable[[QWidget | None, JobRecord], bool] = queue_dialogs.confirm_cancel
         self.ask_remove: Callable[[QWidget | None, JobRecord], tuple[bool, bool]] = queue_dialogs.confirm_remove
@@ -184,6 +187,7 @@ class QueuePanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
+        self.local_shortcuts = LocalShortcuts(self.view, [getattr(self, attr) for attr, *_rest in _ACTIONS])
 
     def _connect(self) -> None:
         self.filter_combo.currentIndexChanged.connect(self._on_filter)
@@ -399,6 +403,9 @@ class QueuePanel(QWidget):
             if i in (1, 3, 5, 6):
                 menu.addSeparator()
             menu.addAction(getattr(self, attr))
+        if self.extra_context_actions:
+            menu.addSeparator()
+            menu.addActions(self.extra_context_actions)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
 

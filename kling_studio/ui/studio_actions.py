@@ -26,7 +26,13 @@ class StudioActions(QObject):
         self.save = a("&Save", "document-save", _seq("Ctrl+S"), "Save the project")
         self.save_as = a("Save &As…", "document-save-as", _seq("Ctrl+Shift+S"), "Save under another name")
         self.export_sheet = a(
-            "&Export Storyboard Sheet…", "document-save-as", _seq("Ctrl+E"), "A printable PDF or HTML contact sheet"
+            "&Export Storyboard Sheet…", "document-save-as", _seq("Ctrl+P"), "A printable PDF or HTML contact sheet"
+        )
+        self.export_take = a(
+            "Export &Take for Editor…",
+            "document-save-as",
+            _seq("Ctrl+Shift+E"),
+            "The selected take as OpenTimelineIO, Final Cut Pro XML or EDL, with a marker per shot",
         )
         self.quit = a("&Quit", None, _seq("Ctrl+Q"), "Quit Kling Studio")
         self.undo = a("&Undo", "edit-undo", _seq("Ctrl+Z"), "Undo the last edit")
@@ -51,11 +57,14 @@ class StudioActions(QObject):
         )
         self.submit = a("Su&bmit", "submit", _seq("Ctrl+Return", "Ctrl+Enter"), "Send the storyboard to the queue")
         self.settings = a("&Settings…", "settings", _seq("Ctrl+,"), "Backend, API key, prices, theme")
-        self.about = a("&About Kling Studio", "help-about", [], "Versions and where files live")
+        self.about = a("&About Kling Studio", "help-about", _seq("F1"), "Versions and where files live")
         self.show_queue: QAction | None = None
         self.show_preview: QAction | None = None
         self.recent_menu = QMenu("Open &Recent", parent)
         self.recent_menu.setIcon(icons.icon("document-recent"))
+        # The submenu's own action carries the shortcut; triggered from the keyboard it pops the menu up.
+        self.open_recent = self.recent_menu.menuAction()
+        self._describe(self.open_recent, _seq("Ctrl+Shift+O"), "Reopen a recent project")
         self.submit.setPriority(QAction.Priority.HighPriority)
 
     def _make(self, text: str, icon: str | None, shortcuts: list[QKeySequence], tip: str) -> QAction:
@@ -63,6 +72,11 @@ class StudioActions(QObject):
         if icon:
             action.setIcon(icons.icon(icon))
             action.setProperty("iconName", icon)
+        self._describe(action, shortcuts, tip)
+        return action
+
+    @staticmethod
+    def _describe(action: QAction, shortcuts: list[QKeySequence], tip: str) -> None:
         if shortcuts:
             action.setShortcuts(shortcuts)
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -70,7 +84,6 @@ class StudioActions(QObject):
         action.setToolTip(tip)
         action.setStatusTip(tip)
         action.setData(tip)  # the default tooltip, restored when a blocking reason goes away
-        return action
 
     def retint(self) -> None:
         """Redraw the icons in the active theme's colours (after a light/dark switch)."""
@@ -91,7 +104,7 @@ class StudioActions(QObject):
         file.addSeparator()
         file.addActions([self.save, self.save_as])
         file.addSeparator()
-        file.addAction(self.export_sheet)
+        file.addActions([self.export_sheet, self.export_take])
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")

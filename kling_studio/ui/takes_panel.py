@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.services.engine_api import JobEngineAPI
+from kling_studio.ui.local_shortcuts import LocalShortcuts
 from kling_studio.ui.queue_job_rows import JOB_ID_ROLE, RAW_ROLE
 from kling_studio.ui.takes_table_model import COL_COST, COL_DATE, COL_FLAG, COL_STATE, COL_TAKE, TakesTableModel
 
@@ -40,6 +41,8 @@ class TakesPanel(QWidget):
         super().__init__(parent)
         self._engine = engine
         self._tasks: set[asyncio.Future[Any]] = set()
+        # Window actions shown at the end of the row's context menu (e.g. Export Take for Editor).
+        self.extra_context_actions: list[QAction] = []
         self.model = TakesTableModel(project_path, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -93,6 +96,10 @@ class TakesPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
+        self.local_shortcuts = LocalShortcuts(
+            self.view,
+            [self.action_play, self.action_star, self.action_reject, self.action_sidecar, self.action_load],
+        )
         self._update_heading()
 
     def _action(self, text: str, shortcut: str) -> QAction:
@@ -215,4 +222,7 @@ class TakesPanel(QWidget):
             else:
                 menu.addAction(action)
         menu.addAction(self.action_sidecar)
+        if self.extra_context_actions:
+            menu.addSeparator()
+            menu.addActions(self.extra_context_actions)
         menu.popup(self.view.viewport().mapToGlobal(pos))
