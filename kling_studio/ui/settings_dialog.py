@@ -196,7 +196,11 @@ class SettingsDialog(QDialog):
             try:
                 secrets.set_api_key(key)
             except Exception as exc:  # keyring backends raise their own types
-                self.error.setText(f"The key could not be stored in the system keyring ({type(exc).__name__}).")
+                self.error.setText(
+                    f"The key could not be stored in the system keyring ({type(exc).__name__}). "
+                    "Start a keyring service (GNOME Keyring, KWallet), or set the KLING_STUDIO_API_KEY "
+                    "environment variable before starting Kling Studio."
+                )
                 return
         self.tasks.cancel_all()
         super().accept()

@@ -195,3 +195,19 @@ async def test_clicking_the_picture_focuses_the_preview_for_space(qtbot, tmp_pat
     window.preview_dock.show()
     qtbot.mouseClick(preview.screen_stack, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
     assert preview.hasFocus()
+
+
+async def test_no_keyring_says_what_to_do_instead(qtbot, monkeypatch) -> None:
+    import keyring
+    from keyring.errors import NoKeyringError
+
+    def refuse(*_args: object) -> None:
+        raise NoKeyringError("no backend")
+
+    monkeypatch.setattr(keyring, "set_password", refuse)
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.api_key, "sk-nowhere-to-keep-0001")
+    dialog.accept()
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted
+    assert "KLING_STUDIO_API_KEY" in dialog.error.text()
