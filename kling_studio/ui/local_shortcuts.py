@@ -21,10 +21,16 @@ def _sequence(event: QKeyEvent) -> QKeySequence:
 class LocalShortcuts(QObject):
     """An event filter for ``widget``: its enabled ``actions`` take their keys from the window."""
 
-    def __init__(self, widget: QObject, actions: Iterable[QAction]) -> None:
+    def __init__(self, widget: QObject, actions: Iterable[QAction], *, keep: Iterable[QKeySequence] = ()) -> None:
+        """``keep``: keys the widget handles itself (or ignores) instead of running a window action."""
         super().__init__(widget)
         self._actions = list(actions)
+        self._keep = list(keep)
         widget.installEventFilter(self)
+
+    def _kept(self, event: QKeyEvent) -> bool:
+        pressed = _sequence(event)
+        return any(k.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch for k in self._keep)
 
     def action_for(self, event: QKeyEvent) -> QAction | None:
         pressed = _sequence(event)
@@ -38,7 +44,7 @@ class LocalShortcuts(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if not isinstance(event, QKeyEvent):
             return False
-        if event.type() == QEvent.Type.ShortcutOverride and self.action_for(event) is not None:
+        if event.type() == QEvent.Type.ShortcutOverride and (self.action_for(event) is not None or self._kept(event)):
             event.accept()  # delivered as a key press to the panel, not as the window's shortcut
             return True
         if event.type() == QEvent.Type.KeyPress:

@@ -99,6 +99,7 @@ class TakesPanel(QWidget):
         self.local_shortcuts = LocalShortcuts(
             self.view,
             [self.action_play, self.action_star, self.action_reject, self.action_sidecar, self.action_load],
+            keep=[QKeySequence(QKeySequence.StandardKey.Delete)],  # Delete here must not delete a shot
         )
         self._update_heading()
 

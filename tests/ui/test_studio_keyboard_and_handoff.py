@@ -211,3 +211,15 @@ async def test_no_keyring_says_what_to_do_instead(qtbot, monkeypatch) -> None:
     dialog.accept()
     assert dialog.result() != SettingsDialog.DialogCode.Accepted
     assert "KLING_STUDIO_API_KEY" in dialog.error.text()
+
+
+async def test_delete_in_the_takes_list_leaves_the_shots_alone(qtbot, tmp_path: Path) -> None:
+    window = panels_window(qtbot, DemoEngine([done_job(tmp_path)]))
+    load(window, storyboard(("a", 2), ("b", 2)))
+    takes = window.job_panels.takes  # type: ignore[union-attr]
+    window.job_panels.takes_dock.show()  # type: ignore[union-attr]
+    window.job_panels.takes_dock.raise_()  # type: ignore[union-attr]
+    takes.model.set_project_path(None)
+    takes.view.setFocus()
+    qtbot.keyClick(takes.view, Qt.Key.Key_Delete)
+    assert len(window.document.storyboard.shots) == 2
