@@ -223,3 +223,15 @@ async def test_delete_in_the_takes_list_leaves_the_shots_alone(qtbot, tmp_path: 
     takes.view.setFocus()
     qtbot.keyClick(takes.view, Qt.Key.Key_Delete)
     assert len(window.document.storyboard.shots) == 2
+
+
+async def test_clicking_a_diagnostic_selects_its_shot(qtbot) -> None:
+    window = make_window(qtbot)
+    load(window, storyboard(("a cat", 3), ("a dog; fast", 2)))
+    window.document.select(0)
+    view = window.prompt_preview.list
+    index = view.model().index(0, 0)
+    assert "semicolon" in index.data()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center())
+    assert window.document.selected == 1
+    assert window.shot_editor.title_label.text() == "SHOT 2"
