@@ -36,6 +36,13 @@ def notification_text(job: JobRecord) -> tuple[str, str] | None:
             "Video ready",
             f"{_name(job)} is ready ({job.duration} s, {job.resolution}). Select it in the queue to play it.",
         )
+    if job.state is JobState.FAILED and job.error_code == "task_not_found":
+        # The service no longer knows the task: we cannot say whether it was billed.
+        return (
+            "Task not found",
+            f"{_name(job)}: the service does not know this task any more{_reason(job)} "
+            "Check your APIMart task history before submitting it again.",
+        )
     if job.state is JobState.FAILED:
         return (
             "Job failed",

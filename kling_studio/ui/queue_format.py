@@ -127,5 +127,5 @@ def status_summary(jobs: Iterable[JobRecord], *, project_path: str | None, now: 
     if project_path is not None:
         parts.append(f"${in_project:.2f} in this project")
     if is_local:
-        parts.append("local preview, no credits")
+        parts.append("new jobs: local preview, no credits")
     return " · ".join(parts)

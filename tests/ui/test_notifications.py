@@ -68,3 +68,10 @@ def test_messages_for_every_ending() -> None:
     assert notification_text(make_job("X", state=JobState.EXPIRED))[0] == "Result link expired"
     assert "may still be billed" in notification_text(make_job("X", state=JobState.CANCELLED))[1]
     assert notification_text(make_job("X", state=JobState.PROCESSING)) is None
+
+
+def test_task_not_found_does_not_promise_it_was_free() -> None:
+    title, body = notification_text(make_job("X", state=JobState.FAILED, error_code="task_not_found"))
+    assert title == "Task not found"
+    assert "not billed" not in body
+    assert "not billed" in notification_text(make_job("X", state=JobState.FAILED))[1]
