@@ -74,8 +74,12 @@ class MiniTimelineWidget(QWidget):
 
     # Geometry.
 
+    def span_seconds(self) -> int:
+        """The ruler's length: the allowed maximum, or the total when it runs over (so every shot shows)."""
+        return max(KLING_3_TURBO.max_total_seconds, self.document.storyboard.total_duration)
+
     def seconds_per_px(self) -> float:
-        return KLING_3_TURBO.max_total_seconds / max(1.0, self.width() - 2 * _MARGIN_X)
+        return self.span_seconds() / max(1.0, self.width() - 2 * _MARGIN_X)
 
     def x_for(self, seconds: float) -> float:
         return _MARGIN_X + seconds / self.seconds_per_px()
@@ -165,7 +169,8 @@ class MiniTimelineWidget(QWidget):
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
         p.setFont(small)
 
-        track = QRectF(self.x_for(0), _TRACK_TOP, self.x_for(profile.max_total_seconds) - self.x_for(0), _TRACK_HEIGHT)
+        span = self.span_seconds()
+        track = QRectF(self.x_for(0), _TRACK_TOP, self.x_for(span) - self.x_for(0), _TRACK_HEIGHT)
         # The empty track, then the part below the minimum total hatched: too short to submit.
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(c.base))
@@ -176,8 +181,8 @@ class MiniTimelineWidget(QWidget):
 
         # Ruler: a tick each second, labels at 0, the minimum, every 5 s and the maximum.
         p.setPen(QPen(QColor(c.muted), 1))
-        labelled = {0, profile.min_total_seconds, 5, 10, profile.max_total_seconds}
-        for s in range(profile.max_total_seconds + 1):
+        labelled = {0, profile.min_total_seconds, *range(5, span, 5), profile.max_total_seconds, span}
+        for s in range(span + 1):
             x = self.x_for(s)
             h = 6 if s in labelled else 3
             p.drawLine(QPointF(x, _TRACK_TOP - 4 - h), QPointF(x, _TRACK_TOP - 4))
@@ -212,6 +217,16 @@ class MiniTimelineWidget(QWidget):
             label = f"{i + 1} · {seconds} s" if rect.width() > 54 else f"{i + 1}"
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
         p.restore()
+        if span > profile.max_total_seconds:
+            # Seconds past the maximum: a red veil over the shots that do not fit.
+            over_left = self.x_for(profile.max_total_seconds)
+            veil = QColor(c.error)
+            veil.setAlpha(90)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QBrush(veil, Qt.BrushStyle.BDiagPattern))
+            p.drawRect(QRectF(over_left, track.top(), track.right() - over_left, track.height()))
+            p.setPen(QPen(QColor(c.error), 2))
+            p.drawLine(QPointF(over_left, track.top() - 4), QPointF(over_left, track.bottom() + 4))
 
         # Boundaries: a grab handle between neighbours.
         for b in range(len(storyboard.shots) - 1):
