@@ -103,7 +103,9 @@ def _open_first_project(window: Any, file: str | None, settings: AppSettings, sm
         return
     start = initial_project(file, settings)
     if start:
-        window.files.open(start, confirmed=True)
+        # The bundled sample lives inside the package: open it as an untitled copy so a Save
+        # never writes into the installation (or the repository).
+        window.files.open(start, confirmed=True, as_copy=start == sample_project() and not file)
 
 
 async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> int:

@@ -104,7 +104,8 @@ class ProjectController(QObject):
         if path:
             self.open(path, confirmed=True)
 
-    def open(self, path: str, *, confirmed: bool = False) -> bool:
+    def open(self, path: str, *, confirmed: bool = False, as_copy: bool = False) -> bool:
+        """Open a project. ``as_copy`` opens it untitled (the bundled sample), so Save asks where."""
         if not confirmed and not self.confirm_discard():
             return False
         try:
@@ -112,9 +113,13 @@ class ProjectController(QObject):
         except (ProjectFileError, ProjectIOError) as exc:
             self.show_error("Cannot open the project", str(exc))
             return False
+        self.recovery.clear()
+        if as_copy:
+            self.document.load(storyboard, None)
+            self.window.show_message(f"Opened a copy of {Path(path).name}; Save asks where to keep it")
+            return True
         resolved = str(Path(path).resolve())
         self.document.load(storyboard, resolved)
-        self.recovery.clear()
         self._remember(resolved)
         self.window.show_message(f"Opened {Path(path).name}")
         return True

@@ -49,3 +49,16 @@ def test_first_run_opens_the_sample_and_a_key_reopens_the_last_project(tmp_path:
     set_api_key("sk-some-key-1234")
     assert app.initial_project(None, AppSettings(last_project=str(last))) == str(last)
     assert app.initial_project("given.kling.json", AppSettings(last_project=str(last))) == "given.kling.json"
+
+
+def test_the_sample_opens_as_an_untitled_copy(qtbot) -> None:
+    from tests.ui.studio_helpers import make_window
+
+    window = make_window(qtbot)
+    app._open_first_project(window, None, AppSettings(), smoke=False)
+    sample = app.sample_project()
+    assert sample is not None
+    assert window.document.storyboard.title == "Sunrise over the bay"
+    assert len(window.document.storyboard.shots) == 4
+    assert window.document.path is None  # Save asks where; the bundled file is never overwritten
+    assert window.settings.last_project is None
