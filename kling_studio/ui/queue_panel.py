@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -47,6 +46,7 @@ from kling_studio.ui.queue_table_model import (
     QueueFilterProxy,
     QueueTableModel,
 )
+from kling_studio.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
     from kling_studio.ui.preview_panel import PreviewPanel
@@ -98,7 +98,7 @@ class QueuePanel(QWidget):
         self._project_path = project_path
         self._autoplay = autoplay
         self._clock = clock
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet()
         self._status = ""
         # Window actions shown at the end of the row's context menu (e.g. Export Take for Editor).
         self.extra_context_actions: list[QAction] = []
@@ -274,8 +274,7 @@ class QueuePanel(QWidget):
         """Stop following the engine and the thumbnail workers (the window calls this on close)."""
         self.model.detach()
         self.model.thumbnails.close()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     # Actions.
 
@@ -328,17 +327,13 @@ class QueuePanel(QWidget):
     # Internals.
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], failure: str) -> None:
-        """Run an engine command from a slot; keep the task alive and report its failure."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
+        """Run an engine command from a slot; report its failure in the status bar."""
 
-        def done(t: asyncio.Future[Any]) -> None:
-            self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                log.warning("%s: %s", failure, t.exception())
-                self.message.emit(f"{failure}: {t.exception()}")
+        def report(exc: BaseException) -> None:
+            log.warning("%s: %s", failure, exc)
+            self.message.emit(f"{failure}: {exc}")
 
-        task.add_done_callback(done)
+        self._tasks.spawn(coro, report)
 
     def _on_filter(self, index: int) -> None:
         self.proxy.set_state_filter(STATE_FILTERS[index][1])

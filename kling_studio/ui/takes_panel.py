@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
@@ -28,6 +27,7 @@ from kling_studio.services.engine_api import JobEngineAPI
 from kling_studio.ui.local_shortcuts import LocalShortcuts
 from kling_studio.ui.queue_job_rows import JOB_ID_ROLE, RAW_ROLE
 from kling_studio.ui.takes_table_model import COL_COST, COL_DATE, COL_FLAG, COL_STATE, COL_TAKE, TakesTableModel
+from kling_studio.ui.tasks import TaskSet
 
 log = logging.getLogger("kling_studio.ui.takes")
 
@@ -40,7 +40,7 @@ class TakesPanel(QWidget):
     def __init__(self, engine: JobEngineAPI, project_path: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._engine = engine
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet()
         # Window actions shown at the end of the row's context menu (e.g. Export Take for Editor).
         self.extra_context_actions: list[QAction] = []
         self.model = TakesTableModel(project_path, self)
@@ -150,8 +150,7 @@ class TakesPanel(QWidget):
     def shutdown(self) -> None:
         self.model.detach()
         self.model.thumbnails.close()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
 
     # Actions.
 
@@ -186,16 +185,11 @@ class TakesPanel(QWidget):
     # Internals.
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
+        def report(exc: BaseException) -> None:
+            log.warning("could not mark the take: %s", exc)
+            self.message.emit(f"Could not mark the take: {exc}")
 
-        def done(t: asyncio.Future[Any]) -> None:
-            self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                log.warning("could not mark the take: %s", t.exception())
-                self.message.emit(f"Could not mark the take: {t.exception()}")
-
-        task.add_done_callback(done)
+        self._tasks.spawn(coro, report)
 
     def _update_actions(self) -> None:
         take = self.current_take()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger("kling_studio.ui")
@@ -16,7 +16,11 @@ class TaskSet:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Future[Any]] = set()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any] | None:
+    def spawn(
+        self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], None] | None = None
+    ) -> asyncio.Future[Any] | None:
+        """Run ``coro``; a failure goes to ``on_error`` (expected errors shown inline) or, without
+        one, to ``sys.excepthook``."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -25,18 +29,23 @@ class TaskSet:
             return None
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._done)
+        task.add_done_callback(lambda t: self._done(t, on_error))
         return task
 
-    def _done(self, task: asyncio.Future[Any]) -> None:
+    def _done(self, task: asyncio.Future[Any], on_error: Callable[[BaseException], None] | None) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            assert exc is not None
-            # Unexpected errors go to the one error path (sys.excepthook: log and show).
-            import sys
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if on_error is not None:
+            on_error(exc)
+            return
+        # Unexpected errors go to the one error path (sys.excepthook: log and show).
+        import sys
 
-            sys.excepthook(type(exc), exc, exc.__traceback__)
+        sys.excepthook(type(exc), exc, exc.__traceback__)
 
     def cancel_all(self) -> None:
         for task in list(self._tasks):
