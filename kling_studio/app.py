@@ -85,12 +85,10 @@ def initial_project(file: str | None, settings: AppSettings) -> str | None:
     """What to open: the file given, else with a key the last project, else the sample."""
     if file:
         return file
-    if get_api_key() is not None and settings.last_project and Path(settings.last_project).is_file():
+    if settings.last_project and Path(settings.last_project).is_file():
         return settings.last_project
     if get_api_key() is None and not settings.last_project:
         return sample_project()
-    if settings.last_project and Path(settings.last_project).is_file():
-        return settings.last_project
     return None
 
 
