@@ -6,7 +6,9 @@ Returns plain data and a ``QImage`` (safe off the GUI thread); the panel turns i
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, ImageOps
 from PySide6.QtGui import QImage
@@ -36,3 +38,22 @@ def measure_image(path: str, width: int, height: int) -> Measured:
             return Measured(check, thumb.copy())  # copy: the QImage must own its pixels
     except Exception:  # the check already passed; a thumbnail is a nicety, never a failure
         return Measured(check, None)
+
+
+def save_pasted_image(image: QImage, folder: Path) -> str:
+    """Write a pasted picture (no file of its own) as PNG in ``folder``; returns the new path.
+
+    Runs in the executor: PNG encoding of a large screenshot takes long enough to stutter the UI.
+    Raises ``OSError`` when the folder cannot be written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"pasted-{time.strftime('%Y%m%d-%H%M%S')}"
+    path = folder / f"{stem}.png"
+    n = 1
+    while path.exists():  # two pastes in one second must not overwrite each other
+        n += 1
+        path = folder / f"{stem}-{n}.png"
+    # The format is a str in PySide6 6.11 (bytes raises ValueError).
+    if not image.save(str(path), "PNG"):
+        raise OSError(f"Could not write {path}")
+    return str(path)

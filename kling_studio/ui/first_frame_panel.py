@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
@@ -34,7 +33,7 @@ from kling_studio.domain.storyboard import FirstFrame
 from kling_studio.services.paths import app_paths
 from kling_studio.ui import icons
 from kling_studio.ui.edit_commands import SetFirstFrameCommand
-from kling_studio.ui.first_frame_io import Measured, measure_image
+from kling_studio.ui.first_frame_io import Measured, measure_image, save_pasted_image
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.tasks import TaskSet
 from kling_studio.ui.widgets import Card, set_style_name
@@ -101,9 +100,14 @@ class DropZone(QFrame):
 class FirstFramePanel(Card):
     busy_changed = Signal(bool)
 
-    def __init__(self, document: StoryboardDocument, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, document: StoryboardDocument, parent: QWidget | None = None, *, pasted_dir: Path | None = None
+    ) -> None:
         super().__init__("First frame", parent)
         self.document = document
+        # Pasted pictures have no file: they are kept here so the project can point to them.
+        self.pasted_dir = pasted_dir if pasted_dir is not None else app_paths().data_dir / "pasted"
+        self.file_dialog: QFileDialog | None = None
         self._thumbs: dict[str, QPixmap] = {}
         self._pending: set[str] = set()
         self.tasks = TaskSet()
@@ -211,9 +215,18 @@ class FirstFramePanel(Card):
     # Actions.
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a first frame", str(Path.home()), IMAGE_FILTER)
-        if path:
-            self.start_attach_file(path)
+        """Ask for an image file. ``open()``, not ``exec()``: no nested event loop under running tasks."""
+        if self.file_dialog is not None and self.file_dialog.isVisible():
+            self.file_dialog.raise_()
+            return
+        dialog = QFileDialog(self, "Choose a first frame", str(Path.home()), IMAGE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.start_attach_file)
+        dialog.destroyed.connect(lambda _o=None: setattr(self, "file_dialog", None))
+        self.file_dialog = dialog
+        dialog.open()
 
     def paste(self) -> bool:
         """Attach the clipboard's image file, URL or picture. False when it holds none."""
@@ -227,19 +240,34 @@ class FirstFramePanel(Card):
         if mime.hasImage():
             image = QImage(mime.imageData())
             if image.isNull():
+                self._show_message("The clipboard's picture could not be read.", error=True)
                 return False
-            # A pasted picture has no file: keep it beside the other app data so the project can point to it.
-            folder = app_paths().data_dir / "pasted"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}.png"
-            image.save(str(path), b"PNG")
-            self.start_attach_file(str(path))
+            self.tasks.spawn(self.attach_image(image))
             return True
         text = mime.text().strip() if mime.hasText() else ""
         if text.lower().startswith("https://"):
             self.attach_url(text)
             return True
+        self._show_message("The clipboard holds no image, image file or https:// link.", error=True)
         return False
+
+    async def attach_image(self, image: QImage) -> bool:
+        """Save a pasted picture as PNG (off the GUI thread), then attach it like a dropped file."""
+        token = f"<pasted picture {id(image)}>"  # busy (Submit waits) until the file is written
+        self._pending.add(token)
+        self.progress.show()
+        self.busy_changed.emit(True)
+        try:
+            loop = asyncio.get_running_loop()
+            path = await loop.run_in_executor(None, save_pasted_image, image.copy(), self.pasted_dir)
+        except OSError as exc:
+            self._show_message(f"The pasted picture could not be saved: {exc}", error=True)
+            return False
+        finally:
+            self._pending.discard(token)
+            self.progress.setVisible(bool(self._pending))
+            self.busy_changed.emit(bool(self._pending))
+        return await self.attach_file(path)
 
     def start_attach_file(self, path: str) -> None:
         self.tasks.spawn(self.attach_file(path))

@@ -114,7 +114,7 @@ class StudioWindow(QMainWindow):
         self.timeline_card.body.addWidget(self.timeline)
         self.shot_editor = ShotEditorPanel(doc)
         self.generation_panel = GenerationPanel(doc)
-        self.first_frame = FirstFramePanel(doc)
+        self.first_frame = FirstFramePanel(doc, pasted_dir=self.paths.data_dir / "pasted")
         self.prompt_preview = PromptPreviewPanel(doc)
 
         self.animatic_button = QPushButton("Play animatic")

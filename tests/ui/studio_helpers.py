@@ -164,3 +164,10 @@ def drop_files(target: QWidget, *paths: Path) -> QDropEvent:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     return drag_and_drop(target, mime, QPointF(target.rect().center()), Qt.DropAction.CopyAction)
+
+
+def focused() -> QWidget:
+    """The widget keys go to, as a person types (fails loudly when nothing has focus)."""
+    widget = QApplication.focusWidget()
+    assert widget is not None, "no widget has keyboard focus"
+    return widget
