@@ -53,7 +53,7 @@ screenshots: $(STAMP) syslibs
 	QT_QPA_PLATFORM=offscreen $(PY) -m kling_studio.ui.screenshots docs/screenshots
 
 bench: $(STAMP)
-	for b in benchmarks/*_bench.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
 
 package: $(STAMP)
 	PY=$(PY) packaging/build.sh

@@ -2,7 +2,7 @@
 
 Serves a generated MP4-looking file (default 200 MB) from ``python -m http.server`` in a child
 process on 127.0.0.1, downloads it with the client (streamed to disk, fsynced, renamed) and with
-``curl -o /dev/null``, and prints MB/s (10^6 bytes per second) and this process's memory growth.
+``curl -o FILE`` + ``sync FILE`` (the same work), and prints MB/s (10^6 bytes per second) and this process's memory growth.
 
     .venv/bin/python benchmarks/download_bench.py [--size-mb 200] [--runs 3]
 """
@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import report
 
 from kling_studio.services.api_client import KlingClient
 
@@ -84,13 +86,17 @@ async def client_run(url: str, dest: Path, samples: list[int]) -> float:
         return time.perf_counter() - started
 
 
-def curl_run(url: str) -> float | None:
+def curl_run(url: str, dest: Path) -> float | None:
+    """The floor doing the same work: ``curl -o FILE`` then ``sync FILE``; seconds, wall clock."""
     if shutil.which("curl") is None:
         return None
-    out = subprocess.run(
-        ["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download}", url], check=True, capture_output=True, text=True
-    )
-    return float(out.stdout.strip().replace(",", "."))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    subprocess.run(["curl", "-s", "-o", str(dest), url], check=True)
+    subprocess.run(["sync", str(dest)], check=True)
+    seconds = time.perf_counter() - started
+    dest.unlink()
+    return seconds
 
 
 def main() -> int:
@@ -126,9 +132,9 @@ def main() -> int:
                     raise SystemExit(f"download size mismatch: {dest.stat().st_size} != {size}")
                 client_speeds.append(size / MB / seconds)
                 dest.unlink()
-                speed = curl_run(url)
-                if speed is not None:
-                    curl_speeds.append(speed / MB)
+                curl_seconds = curl_run(url, folder / "out" / f"curl-{run}.mp4")
+                if curl_seconds is not None:
+                    curl_speeds.append(size / MB / curl_seconds)
             peak_after = peak_rss()
         finally:
             server.terminate()
@@ -141,13 +147,23 @@ def main() -> int:
     )
     if curl_speeds:
         print(
-            f"curl -o /dev/null    : median {statistics.median(curl_speeds):8.1f} MB/s"
+            f"curl -o FILE + sync  : median {statistics.median(curl_speeds):8.1f} MB/s"
             f"  (runs: {', '.join(f'{s:.1f}' for s in curl_speeds)})"
         )
     else:
         print("curl                 : not installed, skipped")
     print(f"peak RSS increase (ru_maxrss)        : {(peak_after - peak_before) / MB:6.1f} MB")
     print(f"largest RSS growth seen during runs  : {(max(samples) - rss_before) / MB:6.1f} MB")
+    if curl_speeds:
+        report(
+            f"download of a {args.size_mb} MB result (MB/s)",
+            statistics.median(client_speeds),
+            "MB/s",
+            0.8,
+            0.95,
+            floor=statistics.median(curl_speeds),
+            better="higher",
+        )
     return 0
 
 

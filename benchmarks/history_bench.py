@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchlib import report
+
 JOBS = 10_000
 TARGET_SECONDS = 0.5
 TARGET_MB = 100.0
@@ -179,6 +181,9 @@ def main() -> int:
         f"  scroll end to end:            {hist['scroll_s'] * 1000:8.1f} ms   "
         f"({pages} pages of {int(hist['rows'])} rows, {hist['scroll_s'] * 1000 / max(1, pages):.1f} ms a page)"
     )
+    report(f"queue of {args.jobs} jobs: time per page scrolling", hist["scroll_s"] * 1000 / max(1, pages), "ms", 8, 4)
+    report(f"{args.jobs} jobs in history: extra start-up", extra_s * 1000, "ms", 150, 50)
+    report(f"{args.jobs} jobs in history: extra memory", extra_mb, "MB", 30, 15)
     return 0
 
 
