@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 
-from kling_studio.domain.project_file import ProjectFileError, dumps_project, loads_project
+from kling_studio.domain.project_file import (
+    ProjectFileError,
+    dumps_project,
+    find_lone_surrogate,
+    loads_project,
+)
 from kling_studio.domain.storyboard import Storyboard
 
 
@@ -40,26 +47,47 @@ def load_project(path: str | os.PathLike[str]) -> Storyboard:
         ) from None
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, rename; the old file survives any failure."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, new_file_mode: int = 0o600) -> None:
+    """Write via a temp file in the same folder, fsync, rename; the old file survives any failure.
+
+    The file keeps its identity: a symlink is written through (the link stays a link), an
+    existing file keeps its permission bits (and owner, where allowed). A new file gets
+    ``new_file_mode`` through the umask: private (0600) unless the caller says otherwise, as
+    settings and drafts were before; projects pass 0o666 to get the user's usual default.
+    The temp name is short, so a name of 255 bytes works.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        old: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        old = None
+    tmp = target.parent / f".kls-{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), new_file_mode)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if old is not None:
+                _copy_identity(fh.fileno(), old)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, p)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     with contextlib.suppress(OSError):  # make the rename durable; not possible everywhere
-        dir_fd = os.open(p.parent, os.O_RDONLY)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _copy_identity(fd: int, old: os.stat_result) -> None:
+    if hasattr(os, "fchown"):
+        with contextlib.suppress(OSError):  # only root (or the same owner and group) may
+            os.fchown(fd, old.st_uid, old.st_gid)
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))
 
 
 def save_project(path: str | os.PathLike[str], storyboard: Storyboard) -> None:
@@ -67,7 +95,16 @@ def save_project(path: str | os.PathLike[str], storyboard: Storyboard) -> None:
     p = Path(path)
     text = dumps_project(storyboard, str(p.resolve().parent))
     try:
-        atomic_write_bytes(p, text.encode("utf-8"))
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        where = find_lone_surrogate(json.loads(text)) or "the text"
+        raise ProjectIOError(
+            f"{p}: could not save: {where} contains a lone surrogate (half of a character pair), "
+            "which cannot be written as UTF-8. Retype that text. The previous version is unchanged."
+        ) from None
+    try:
+        # 0o666 through the umask, as any editor creates a document (mkstemp forced 0600).
+        atomic_write_bytes(p, data, new_file_mode=0o666)
     except OSError as exc:
         raise ProjectIOError(
             f"{p}: could not save ({exc.strerror or exc}). The previous version is unchanged; "
