@@ -11,6 +11,7 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from kling_studio import __version__
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_compile(args: argparse.Namespace) -> int:
+    """Exit 0 compiled, 1 the storyboard breaks a rule, 2 the file cannot be read; never a traceback."""
     from kling_studio.domain.compiler import compile_storyboard
     from kling_studio.domain.project_file import ProjectFileError
     from kling_studio.services.image_prep import read_first_frame
@@ -44,21 +46,37 @@ def run_compile(args: argparse.Namespace) -> int:
     try:
         storyboard = load_project(args.file)
     except (ProjectFileError, ProjectIOError) as exc:
-        print(f"kling-studio: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        code = f"project_{exc.kind}" if isinstance(exc, ProjectFileError) else "project_unreadable"
+        return _refuse(args, code, str(exc))
     check = None
     if storyboard.first_frame is not None and storyboard.first_frame.path is not None:
         check = read_first_frame(storyboard.first_frame.path)
     compiled = compile_storyboard(storyboard, first_frame_check=check)
     if args.json:
-        print(json.dumps(compiled.to_json(), ensure_ascii=False, indent=2))
+        _out(json.dumps(compiled.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(compiled.text)
+        _out(compiled.text)
         for d in compiled.warnings:
-            print(f"warning: {d.code}: {d.message}", file=sys.stderr)
+            _out(f"warning: {d.code}: {d.message}", sys.stderr)
         for d in compiled.errors:
-            print(f"error: {d.code}: {d.message}", file=sys.stderr)
+            _out(f"error: {d.code}: {d.message}", sys.stderr)
     return EXIT_OK if compiled.ok else EXIT_INVALID
+
+
+def _refuse(args: argparse.Namespace, code: str, message: str) -> int:
+    """An unreadable file: the same JSON shape as a compile with errors when ``--json`` is given."""
+    if getattr(args, "json", False):
+        error = {"code": code, "shot": None, "message": message}
+        _out(json.dumps({"ok": False, "errors": [error]}, ensure_ascii=False, indent=2))
+    _out(f"kling-studio: {message}", sys.stderr)
+    return EXIT_UNREADABLE
+
+
+def _out(text: str, stream: TextIO | None = None) -> None:
+    """Print without ever failing on text the stream cannot encode (a file name in bad bytes)."""
+    stream = stream or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding), file=stream)
 
 
 def gui_main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,7 @@ FIRST_FRAME_URL_INVALID = "first_frame_url_invalid"
 FIRST_FRAME_TOO_SMALL = "first_frame_too_small"
 FIRST_FRAME_ASPECT_RATIO = "first_frame_aspect_ratio"
 FIRST_FRAME_TOO_LARGE = "first_frame_too_large"
+FIRST_FRAME_TOO_MANY_PIXELS = "first_frame_too_many_pixels"
 # Warnings.
 FIRST_FRAME_CONVERTED = "first_frame_converted"
 FIRST_FRAME_REENCODED = "first_frame_reencoded"
@@ -63,11 +64,26 @@ def ratio_text(width: int, height: int) -> str:
     return f"1:{height / width:.2f}"
 
 
+def check_pixel_count(width: int, height: int, profile: LimitsProfile) -> Diagnostic | None:
+    """The picture's size read from its header, judged before anything decodes it."""
+    pixels = width * height
+    if pixels <= profile.first_frame_max_pixels:
+        return None
+    return Diagnostic(
+        FIRST_FRAME_TOO_MANY_PIXELS,
+        f"The first frame is {width}×{height} px ({pixels / 1e6:.1f} megapixels); the limit is "
+        f"{profile.first_frame_max_pixels / 1e6:.0f} megapixels. Resize it before attaching.",
+    )
+
+
 def check_image_facts(facts: ImageFacts, profile: LimitsProfile) -> tuple[list[Diagnostic], list[Diagnostic]]:
     """Judge measured facts. Returns (errors, warnings)."""
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
     size = f"{facts.width}×{facts.height} px"
+    too_many = check_pixel_count(facts.width, facts.height, profile)
+    if too_many is not None:
+        errors.append(too_many)
     if facts.file_bytes > profile.first_frame_max_bytes:
         errors.append(
             Diagnostic(

@@ -41,6 +41,9 @@ class LimitsProfile:
     upload_max_bytes: int
     default_link_lifetime_s: int
     shot_keywords: tuple[str, ...] = field(default=("shot", "镜头"))
+    # Not a rule of the service: a bound on what we decode (a 13000×13000 PNG takes ~670 MB to
+    # open and gigabytes to render); far above any useful first frame.
+    first_frame_max_pixels: int = 100_000_000
 
     def output_size(self, resolution: str, aspect_ratio: str) -> tuple[int, int]:
         """Width and height of the video the service renders for this setting."""
@@ -49,6 +52,14 @@ class LimitsProfile:
     def short_side(self, resolution: str) -> int:
         """The shorter side in pixels at a resolution (720 for 720p)."""
         return min(self.output_sizes[(resolution, self.default_aspect_ratio)])
+
+    def shot_char_limit(self, shot_count: int) -> int:
+        """A shot's character budget: one shot is the whole (plain) prompt, else the per-shot limit."""
+        return self.max_prompt_chars if shot_count <= 1 else self.max_shot_chars
+
+    def shot_char_advisory(self, shot_count: int) -> int:
+        """Where a shot's counter turns amber: the recommended prompt length, or 85 % of a shot's."""
+        return self.recommended_prompt_chars if shot_count <= 1 else int(self.max_shot_chars * 0.85)
 
     def total_range_text(self) -> str:
         return f"{self.min_total_seconds}–{self.max_total_seconds} s"

@@ -16,6 +16,11 @@ from kling_studio.domain.storyboard import FirstFrame, GenerationSettings, Shot,
 
 SCHEMA_VERSION = 1
 PROJECT_SUFFIX = ".kling.json"
+# Far deeper than any project (4 levels plus unknown keys), far shallower than the parser's stack.
+MAX_NESTING = 64
+# A shot's seconds beyond this are not a storyboard but an attack on the arithmetic (a price of
+# 10**30 seconds overflows Decimal); anything up to it loads and the compiler names the rule.
+MAX_SHOT_SECONDS = 86_400
 
 # Migrations from schema N to N+1 operate on the raw JSON object.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -70,10 +75,21 @@ _SETTINGS_KEYS = ("model", "resolution", "aspect_ratio", "watermark")
 _SHOT_KEYS = ("text", "duration")
 
 
-def loads_project(text: str, project_dir: str | None = None) -> Storyboard:
-    """Parse project-file text. Relative first-frame paths are resolved against ``project_dir``."""
+def _refuse_constant(name: str) -> Any:
+    # json.loads takes NaN and Infinity by default; they are not JSON and could not be saved back.
+    raise ProjectFileError("syntax", f"not valid JSON: {name} is not a JSON number")
+
+
+def parse_json_text(text: str) -> Any:
+    """``json.loads`` that fails only with ProjectFileError: deep nesting, huge integers,
+    NaN/Infinity and lone surrogates all become a "syntax" error naming what was wrong."""
+    depth = _nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise ProjectFileError(
+            "syntax", f"not valid project JSON: nested {depth} levels deep; at most {MAX_NESTING} are allowed"
+        )
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ProjectFileError(
             "syntax",
@@ -81,6 +97,71 @@ def loads_project(text: str, project_dir: str | None = None) -> Storyboard:
             line=exc.lineno,
             column=exc.colno,
         ) from None
+    except ProjectFileError:
+        raise
+    except ValueError as exc:  # integers longer than Python's int conversion limit (4300 digits)
+        raise ProjectFileError("syntax", f"not valid project JSON: {str(exc).split(';')[0]}") from None
+    except RecursionError:  # belt and braces: the depth scan above should have caught it
+        raise ProjectFileError("syntax", "not valid project JSON: nested too deeply") from None
+    where = find_lone_surrogate(raw)
+    if where is not None:
+        raise ProjectFileError(
+            "syntax",
+            f"{where}: contains a lone surrogate (an escape such as \\ud800 that is not a character); "
+            "remove it or write the character itself",
+            field=where,
+        )
+    return raw
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings, found without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def find_lone_surrogate(raw: Any) -> str | None:
+    """The path of the first string (key or value) holding a lone surrogate, else None."""
+    stack: list[tuple[str, Any]] = [("(top level)", raw)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _has_surrogate(key):
+                    return f"a key in {path}"  # the key itself must not reach the message
+                child = key if path == "(top level)" else f"{path}.{key}"
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def loads_project(text: str, project_dir: str | None = None) -> Storyboard:
+    """Parse project-file text. Relative first-frame paths are resolved against ``project_dir``."""
+    raw = parse_json_text(text)
     if not isinstance(raw, dict):
         raise _schema_error("(top level)", "an object", raw)
     schema = _require(raw, "schema", int, "an integer", "")
@@ -113,14 +194,13 @@ def loads_project(text: str, project_dir: str | None = None) -> Storyboard:
         path = f"shots[{i}]."
         if not isinstance(item, dict):
             raise _schema_error(f"shots[{i}]", "an object", item)
+        # Any sane number loads; the compiler flags one that is not a whole number ≥ 1
+        # (shot_duration_invalid), so the user sees the rule instead of an unreadable file.
+        duration = _require(item, "duration", (int, float), "a number of seconds", path)
+        if not -MAX_SHOT_SECONDS <= duration <= MAX_SHOT_SECONDS:
+            raise _schema_error(f"{path}duration", f"a number of seconds up to {MAX_SHOT_SECONDS}", duration)
         shots.append(
-            Shot(
-                text=_require(item, "text", str, "a string", path),
-                # Any number loads; the compiler flags one that is not a whole number ≥ 1
-                # (shot_duration_invalid), so the user sees the rule instead of an unreadable file.
-                duration=_require(item, "duration", (int, float), "a number of seconds", path),
-                extra=_extra(item, _SHOT_KEYS),
-            )
+            Shot(text=_require(item, "text", str, "a string", path), duration=duration, extra=_extra(item, _SHOT_KEYS))
         )
     return Storyboard(
         title=title,
@@ -151,6 +231,8 @@ def _first_frame(value: object, project_dir: str | None) -> FirstFrame | None:
     path = value["path"]
     if not isinstance(path, str) or not path:
         raise _schema_error("first_frame.path", "a non-empty string", path)
+    if "\0" in path:  # no file system takes it; os.stat would raise ValueError
+        raise _schema_error("first_frame.path", "a file path without NUL characters", path)
     return FirstFrame(path=resolve_path(path, project_dir))
 
 

@@ -6,8 +6,11 @@ in an executor: ``await loop.run_in_executor(None, read_first_frame, path)``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,33 +42,44 @@ def _orientation(img: Image.Image) -> int:
     return value if isinstance(value, int) else 1
 
 
-def read_first_frame(path: str | os.PathLike[str]) -> ff.FirstFrameCheck:
+@contextlib.contextmanager
+def _quiet_pillow() -> Iterator[None]:
+    """Our own pixel rule is the one that speaks; Pillow's bomb warning would only be noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def read_first_frame(path: str | os.PathLike[str], profile: LimitsProfile = KLING_3_TURBO) -> ff.FirstFrameCheck:
     """Measure an image file. Never raises for bad files: problems come back as a diagnostic."""
     p = Path(path)
     try:
         size = p.stat().st_size
     except FileNotFoundError:
         return ff.FirstFrameCheck(read_error=Diagnostic(ff.FIRST_FRAME_MISSING, f"The first frame {p} does not exist."))
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or exc
         return ff.FirstFrameCheck(
-            read_error=Diagnostic(
-                ff.FIRST_FRAME_UNREADABLE, f"The first frame {p} cannot be read: {exc.strerror or exc}."
-            )
+            read_error=Diagnostic(ff.FIRST_FRAME_UNREADABLE, f"The first frame {p!r} cannot be read: {reason}.")
         )
     if not p.is_file():
         return ff.FirstFrameCheck(read_error=Diagnostic(ff.FIRST_FRAME_NOT_IMAGE, f"{p} is not a file."))
     try:
-        with Image.open(p) as img:
+        with _quiet_pillow(), Image.open(p) as img:
             fmt = img.format or "unknown"
-            orientation = _orientation(img)
-            img.load()
             width, height = img.size
+            # Judge the header's size before decoding anything (reading a PNG's EXIF decodes the
+            # whole picture): a 13000×13000 PNG would take ~670 MB.
+            orientation = 1
+            if ff.check_pixel_count(width, height, profile) is None:
+                orientation = _orientation(img)
+                img.load()
     except Image.DecompressionBombError as exc:
         return ff.FirstFrameCheck(
             read_error=Diagnostic(
                 ff.FIRST_FRAME_DECOMPRESSION_BOMB,
                 f"The first frame has too many pixels to open safely ({exc}). Use a picture of at most "
-                f"{(Image.MAX_IMAGE_PIXELS or 0) * 2 // 1_000_000} megapixels.",
+                f"{profile.first_frame_max_pixels / 1e6:.0f} megapixels.",
             )
         )
     except UnidentifiedImageError:
@@ -98,7 +112,10 @@ def prepare_for_upload(path: str | os.PathLike[str], profile: LimitsProfile = KL
     """
     p = Path(path)
     raw = p.read_bytes()
-    with Image.open(io.BytesIO(raw)) as img:
+    with _quiet_pillow(), Image.open(io.BytesIO(raw)) as img:
+        too_many = ff.check_pixel_count(*img.size, profile)
+        if too_many is not None:  # refused before anything decodes the picture
+            raise ValueError(too_many.message)
         fmt = img.format or ""
         orientation = _orientation(img)
         if fmt in profile.first_frame_formats and orientation == 1 and len(raw) <= profile.upload_max_bytes:
