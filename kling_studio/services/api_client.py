@@ -47,6 +47,7 @@ from kling_studio.services.api_guards import (
     visible_ascii,
 )
 from kling_studio.services.api_models import TaskStatus, parse_submit, parse_upload
+from kling_studio.services.redact import register_secret
 from kling_studio.services.retry import (
     RetryPolicy,
     is_retryable_read,
@@ -110,6 +111,7 @@ class KlingClient:
     ) -> None:
         self._base = check_base_url(base_url)
         key = clean_key(api_key)
+        register_secret(key)  # whatever a server echoes, this key is scrubbed at every boundary
         self._secret = Secret(key) if key else None
         if response_version is not None and (not response_version or not visible_ascii(response_version)):
             raise ValueError("The response version must be visible ASCII characters, e.g. 2026-07-27.")

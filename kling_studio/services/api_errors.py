@@ -112,10 +112,10 @@ class RequestTimeoutError(NetworkError):
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """Remove a secret (the API key) from text that came from elsewhere (a server message)."""
-    if secret:
-        text = text.replace(secret, "***")
-    return text
+    """Remove a secret (the API key) and token shapes from server text (``services.redact``)."""
+    from kling_studio.services.redact import redact
+
+    return redact(text, extra=(secret,))
 
 
 def _short(text: str) -> str:

@@ -85,9 +85,11 @@ class RedactFilter(logging.Filter):
         self._secret = secret
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from kling_studio.services.redact import redact  # the one scrubber
+
         text = record.getMessage()
-        key = self._secret.reveal()
-        if key in text:
-            record.msg = text.replace(key, "***")
+        cleaned = redact(text, extra=(self._secret.reveal(),))
+        if cleaned != text:
+            record.msg = cleaned
             record.args = None
         return True

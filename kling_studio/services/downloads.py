@@ -87,8 +87,10 @@ def sidecar_document(job: JobRecord, final_status: dict[str, Any] | None) -> dic
 
 
 def write_sidecar(path: Path, document: dict[str, Any]) -> None:
-    """Blocking (fsync): run in an executor."""
-    data = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+    """Blocking (fsync): run in an executor. Scrubbed: a server may have echoed the key into any field."""
+    from kling_studio.services.redact import redact_value
+
+    data = json.dumps(redact_value(document), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, data.encode("utf-8"))
 

@@ -32,6 +32,7 @@ from kling_studio.services.api_guards import is_loopback
 from kling_studio.services.engine_api import JobListener
 from kling_studio.services.job_store import JobStore
 from kling_studio.services.local_backend import LOCAL, LocalBackend
+from kling_studio.services.redact import redact_value
 
 log = logging.getLogger("kling_studio.jobs")
 
@@ -140,6 +141,9 @@ class EngineCore:
             check_transition(old.state, state)
             changes["state"] = state
             changes["transitions"] = (*old.transitions, (state.value, now))
+        # What a server sent (error text, status, task id, links) may echo the key: scrub it before
+        # it reaches the store, an event, the queue's text or an error dialog.
+        changes = {k: v if k in ("state", "transitions") else redact_value(v) for k, v in changes.items()}
         new = replace(old, updated_at=now, **changes)
         # Only bookkeeping that the next status read restores may skip the fsync.
         durable = final_status is not None or not set(changes) <= _RESTORABLE

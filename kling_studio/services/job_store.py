@@ -4,9 +4,14 @@ WAL journal with ``synchronous=FULL``: a commit survives a killed process and a 
 job and its idempotency key are on disk before the submit request leaves. The schema version is
 ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a database from version n to n+1.
 
-The API key never reaches this module: rows hold request bodies (with uploaded image URLs) and
-backend base URLs only. Call it from one thread (the event loop's); every write is a few
-milliseconds at most.
+The API key never reaches the file: rows hold request bodies (with uploaded image URLs) and
+backend base URLs, and every text written passes ``services.redact`` first, because a server may
+echo the key into any answer. A write that would take a job along a transition the domain forbids
+(``done → needs_attention``, say, from a second engine on the same folder) raises
+``InvalidTransition`` and changes nothing: a terminal job changes state only through a user Retry,
+which makes a new job. Call it from one thread (the event loop's); every write is a few
+milliseconds at most. Only the process holding the engine lock (``services.engine_lock``) writes;
+``read_only=True`` opens for reading without it (``kling-studio jobs``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from kling_studio.domain.job_record import JobRecord
-from kling_studio.domain.jobs import TERMINAL_STATES, JobState
+from kling_studio.domain.jobs import TERMINAL_STATES, JobState, check_transition
+from kling_studio.services.redact import redact, redact_value
 
 _V1 = """
 CREATE TABLE jobs (
@@ -84,18 +90,18 @@ def _encode(name: str, value: Any) -> Any:
     if name in _JSON_FIELDS:
         if name in ("result_urls", "transitions"):
             value = [list(v) if isinstance(v, tuple) else v for v in value]
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(redact_value(value), ensure_ascii=False, sort_keys=True)
     if name == "state":
         return str(JobState(value).value)
     if name in _BOOL_FIELDS:
         return 1 if value else 0
     if name == "error_code" and value is not None:
-        return str(value)
-    return value
+        return redact(str(value))
+    return redact(value) if isinstance(value, str) else value
 
 
 def _status_text(raw: dict[str, Any]) -> str:
-    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(redact_value(raw), ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _decode(row: sqlite3.Row) -> JobRecord:
@@ -119,8 +125,12 @@ def _decode(row: sqlite3.Row) -> JobRecord:
 class JobStore:
     """Jobs on disk. ``save`` commits before it returns; reads never see half a write."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            self._open_read_only()
+            return
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -137,6 +147,25 @@ class JobStore:
         except BaseException:
             self._db.close()
             raise
+
+    def _open_read_only(self) -> None:
+        """Read while another process runs the engine: no lock, no migration, no write."""
+        if not self.path.is_file():
+            raise JobStoreError(f"There is no job store at {self.path} yet.")
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0)
+            self._db.row_factory = sqlite3.Row
+            version = self.schema_version
+        except sqlite3.Error as exc:
+            raise JobStoreError(f"The job store {self.path} cannot be read ({exc}).") from None
+        if version != SCHEMA_VERSION:
+            self._db.close()
+            newer = "a newer Kling Studio" if version > SCHEMA_VERSION else "an older Kling Studio"
+            raise JobStoreError(
+                f"The job store {self.path} was written by {newer} (schema {version}; this version reads "
+                f"{SCHEMA_VERSION}). Open Kling Studio once to bring it up to date, or update it."
+            )
 
     # Schema
 
@@ -182,9 +211,13 @@ class JobStore:
         assignments = ", ".join(f"{n} = ?" for n in names)
         self._set_synchronous(durable)
         with self._transaction():
-            cur = self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values, record.id])
-            if cur.rowcount != 1:
+            row = self._db.execute("SELECT state FROM jobs WHERE id = ?", (record.id,)).fetchone()
+            if row is None:
                 raise KeyError(record.id)
+            # Checked against what is on disk, inside the write transaction: no caller (or second
+            # process) can take a paid job back out of a terminal state.
+            check_transition(JobState(row[0]), record.state)
+            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values, record.id])
 
     def _set_synchronous(self, durable: bool) -> None:
         if durable != self._durable:

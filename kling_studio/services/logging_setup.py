@@ -3,71 +3,55 @@
 The API key must never reach a log. Code is written not to log it, and this module is the
 second line: a filter on our handlers rewrites each record before it is formatted, replacing
 the configured key (from the environment or the keyring, plus any registered later) and anything
-shaped like a Bearer token, an Authorization header or an ``api_key=`` pair. The same scrubbing
-runs in the log-record factory, so handlers that were added before ours see clean records too.
+shaped like a Bearer token, an Authorization header or an ``api_key=`` pair. The scrubbing is
+``services.redact``, the same one the store, sidecars and CLI output use. It also runs in the
+log-record factory, so handlers that were added before ours see clean records too.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 import sys
-import threading
-import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from kling_studio.services.paths import app_paths
+from kling_studio.services.redact import MIN_SECRET_CHARS, REDACTED, Redactor, default_redactor
 
 LOG_FILE_NAME = "kling-studio.log"
 MAX_BYTES = 1_000_000
 BACKUP_COUNT = 5
-REDACTED = "[redacted]"
-MIN_SECRET_CHARS = 4  # shorter "secrets" would blank out ordinary words
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-
-_TOKEN = r"[^\s\"',;}\])]+"
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)" + _TOKEN), r"\1\2" + REDACTED),
-    (
-        re.compile(r"(?i)(\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?!(?:bearer|basic|token)\s)" + _TOKEN),
-        r"\1" + REDACTED,
-    ),
-    (
-        re.compile(r"(?i)(\b(?:kling_studio_)?(?:x-)?api[_-]?key[\"']?\s*[:=]\s*[\"']?)" + _TOKEN),
-        r"\1" + REDACTED,
-    ),
-)
+__all__ = [
+    "LOG_FILE_NAME",
+    "MIN_SECRET_CHARS",
+    "REDACTED",
+    "SecretRedactingFilter",
+    "redacting_filter",
+    "register_secret",
+    "setup_logging",
+    "shutdown_logging",
+]
 
 
 class SecretRedactingFilter(logging.Filter):
-    """Rewrites a record's message (and exception text) with secrets replaced; never drops a record."""
+    """Rewrites a record's message (and exception text) with secrets replaced; never drops a record.
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    The scrubbing itself is ``services.redact`` (one scrubber for logs, store, sidecars and output);
+    the process-wide filter shares its secrets, a filter made with ``secrets`` has its own.
+    """
+
+    def __init__(self, secrets: Iterable[str] = (), *, redactor: Redactor | None = None) -> None:
         super().__init__()
-        self._lock = threading.Lock()
-        self._secrets: frozenset[str] = frozenset()
-        for secret in secrets:
-            self.add_secret(secret)
+        self._redactor = redactor if redactor is not None else Redactor(secrets)
 
     def add_secret(self, secret: str | None) -> None:
-        if not secret or len(secret.strip()) < MIN_SECRET_CHARS:
-            return
-        secret = secret.strip()
-        forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
-        with self._lock:
-            self._secrets = self._secrets | forms
+        self._redactor.add_secret(secret)
 
     def redact(self, text: str) -> str:
-        # Longest first, so a key that contains another registered value is removed whole.
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
+        return self._redactor.redact(text, log=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -85,7 +69,7 @@ class SecretRedactingFilter(logging.Filter):
         return True
 
 
-_filter = SecretRedactingFilter()
+_filter = SecretRedactingFilter(redactor=default_redactor())
 _handlers: list[logging.Handler] = []
 _previous_factory: Callable[..., logging.LogRecord] | None = None
 
@@ -104,7 +88,7 @@ def redacting_filter() -> SecretRedactingFilter:
 
 
 def register_secret(secret: str | None) -> None:
-    """Redact this value from every later record (call when the user enters a new key)."""
+    """Redact this value from every later record, store write and output (a newly entered key)."""
     _filter.add_secret(secret)
 
 

@@ -1,6 +1,7 @@
 """The API key: from ``KLING_STUDIO_API_KEY`` or the system keyring (service ``kling-studio``).
 
-Never from a project file, never written to the store, settings or logs.
+Never from a project file, never written to the store, settings or logs: every key this module
+hands out or stores is registered with ``services.redact``, which scrubs it at every boundary.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 
 import keyring
 from keyring.errors import KeyringError
+
+from kling_studio.services.redact import register_secret
 
 ENV_VAR = "KLING_STUDIO_API_KEY"
 KEYRING_SERVICE = "kling-studio"
@@ -23,13 +26,16 @@ def get_api_key() -> str | None:
     """The key from the environment first, then the keyring; None when neither has one."""
     value = os.environ.get(ENV_VAR, "").strip()
     if value:
+        register_secret(value)
         return value
     try:
         stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
     except (KeyringError, RuntimeError) as exc:  # no usable backend on this desktop
         log.info("the system keyring is unavailable: %s", type(exc).__name__)
         return None
-    return stored.strip() or None if stored else None
+    key = stored.strip() or None if stored else None
+    register_secret(key)
+    return key
 
 
 def key_source() -> str | None:
@@ -44,6 +50,7 @@ def key_source() -> str | None:
 
 def set_api_key(key: str) -> None:
     """Store the key in the keyring. Raises KeyringError when no keyring is usable."""
+    register_secret(key)
     keyring.set_password(KEYRING_SERVICE, KEYRING_USER, key.strip())
 
 

@@ -72,7 +72,8 @@ def test_save_replaces_and_unfinished_excludes_terminal(tmp_path: Path) -> None:
     a, b, c = _record("a" * 32), _record("b" * 32, created_at=2e9), _record("c" * 32, created_at=3e9)
     for r in (a, b, c):
         store.insert(r)
-    store.save(replace(a, state=JobState.DONE))
+    for state in (JobState.SUBMITTING, JobState.SUBMITTED, JobState.DOWNLOADING, JobState.DONE):
+        store.save(replace(a, state=state))
     store.save(replace(c, state=JobState.NEEDS_ATTENTION, error_message="check"))
     assert [r.id for r in store.all()] == [a.id, b.id, c.id]
     assert [r.id for r in store.unfinished()] == [b.id, c.id]
