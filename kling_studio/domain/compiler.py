@@ -1,7 +1,8 @@
 """The storyboard compiler: a Storyboard in, the exact prompt and request body out.
 
 Output format (the contract's §5 decision):
-- one shot: the prompt is that shot's text, trimmed;
+- one shot: the prompt is that shot's text, trimmed; a plain prompt with the prompt's limit
+  (3072, advisory 2500), unless the text is itself in the shot syntax (then storyboard rules);
 - two to six shots: ``shot {n}, {seconds}, {text};`` per shot, joined by one space.
 Multi-shot text is normalised first (NFC, whitespace folded, ``;``/``；`` turned into ``,``),
 and every semicolon change is reported as a ``text_sanitized`` warning.
@@ -19,6 +20,7 @@ from typing import Any
 from kling_studio.domain.diagnostics import Diagnostic
 from kling_studio.domain.first_frame import FirstFrameCheck, check_first_frame_url, check_image_facts
 from kling_studio.domain.limits import KLING_3_TURBO, LimitsProfile, get_profile
+from kling_studio.domain.multishot import check_multishot_text, looks_multishot, parse_multishot
 from kling_studio.domain.storyboard import Shot, Storyboard
 
 TEXT_TO_VIDEO = "text-to-video"
@@ -138,7 +140,8 @@ def compile_storyboard(
         errors.append(
             Diagnostic(
                 "prompt_too_long",
-                f"The prompt is {length} characters; the limit is {profile.max_prompt_chars}. Shorten the shots.",
+                f"The prompt is {length} characters; the limit is {profile.max_prompt_chars}. "
+                + ("Shorten the shots." if len(shots) > 1 else "Shorten the text."),
             )
         )
     elif length > profile.recommended_prompt_chars:
@@ -240,10 +243,12 @@ def _build_prompt(
     if not shots:
         return "", [], []
     if len(shots) == 1:
-        # A single shot is sent as a plain prompt (no shot syntax, no sanitising), but it is
-        # still a shot: the per-shot limit holds for it as for each shot of a storyboard.
+        # A single shot is sent as a plain prompt (no shot syntax, no sanitising): its limit is
+        # the prompt's, checked by the caller. Only when the text is itself written in the shot
+        # syntax will the model read a storyboard, so then it is held to the storyboard's rules.
         text = shots[0].text.strip()
-        _check_shot_length(1, text, profile, errors)
+        if looks_multishot(text):
+            _check_embedded_storyboard(text, shots[0].duration, profile, errors, warnings)
         return text, [text], []
 
     parts: list[str] = []
@@ -274,6 +279,43 @@ def _build_prompt(
         parts.append(part)
         offset += len(part) + 1  # the joining space
     return " ".join(parts), texts, spans
+
+
+def _check_embedded_storyboard(
+    text: str,
+    duration: object,
+    profile: LimitsProfile,
+    errors: list[Diagnostic],
+    warnings: list[Diagnostic],
+) -> None:
+    """One shot whose text is written as ``shot 1, 2, …; shot 2, 3, …;``.
+
+    Judged by the same function the local server uses on a request's prompt, so the two agree;
+    each broken rule keeps the parser's code and names shot 1, the shot that holds the text.
+    """
+    seconds = duration if isinstance(duration, int) and not isinstance(duration, bool) else None
+    problems = check_multishot_text(text, seconds, profile)
+    lead = "Shot 1 is written in the multi-shot format (shot 1, 2, …;), so the model reads it as a storyboard"
+    fix = "Use Edit → Split into Shots, or rewrite it as plain text."
+    for problem in problems:
+        if problem.code == "invalid_duration":
+            total = sum(s.duration for s in parse_multishot(text))
+            detail = f"its shots add up to {total} s but the shot lasts {seconds} s"
+        else:
+            detail = problem.message.removeprefix("multi-shot prompt: ").replace("multi-shot prompt has", "it has")
+            if detail.startswith("shot "):
+                detail = f"its {detail}"  # its shot 2, not the storyboard's shot 2
+        errors.append(Diagnostic(problem.code, f"{lead}: {detail}. {fix}", 1))
+    if not problems:
+        count = len(parse_multishot(text))
+        warnings.append(
+            Diagnostic(
+                "storyboard_in_text",
+                f"Shot 1 is written as a storyboard of {count} shot{'s' if count != 1 else ''} (shot 1, 2, …;); "
+                "the model reads it that way. Edit → Split into Shots turns it into real shots you can edit.",
+                1,
+            )
+        )
 
 
 def _check_shot_length(n: int, text: str, profile: LimitsProfile, errors: list[Diagnostic]) -> None:

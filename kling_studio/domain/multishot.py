@@ -79,10 +79,21 @@ def check_request_prompt(
         return problems
     if not looks_multishot(prompt):
         return problems
+    return [*problems, *check_multishot_text(prompt, duration, profile)]
+
+
+def check_multishot_text(text: str, duration: int | None, profile: LimitsProfile = KLING_3_TURBO) -> list[Diagnostic]:
+    """The storyboard rules for text written in the shot syntax (what the model will read as shots).
+
+    One function for both sides: the server judges a request's prompt with it and the compiler
+    judges a single shot's text with it, so a prompt never compiles clean and is then refused.
+    ``duration`` is the request's seconds (``None``: not known, the sum is not checked).
+    """
     try:
-        shots = parse_multishot(prompt)
+        shots = parse_multishot(text)
     except MultiShotParseError as exc:
-        return [*problems, Diagnostic("invalid_multishot_prompt", f"multi-shot prompt: {exc}")]
+        return [Diagnostic("invalid_multishot_prompt", f"multi-shot prompt: {exc}")]
+    problems: list[Diagnostic] = []
     if len(shots) > profile.max_shots:
         problems.append(
             Diagnostic("too_many_shots", f"multi-shot prompt has {len(shots)} shots; at most {profile.max_shots}")
@@ -115,6 +126,6 @@ def check_request_prompt(
                 )
             )
     total = sum(s.duration for s in shots)
-    if total != duration:
+    if duration is not None and total != duration:
         problems.append(Diagnostic("invalid_duration", f"the shots add up to {total} s but duration is {duration}"))
     return problems

@@ -162,14 +162,85 @@ def test_prompt_limit_boundary(length: int, ok: bool) -> None:
         assert codes(c.warnings) == ["prompt_over_recommended"]
 
 
-@pytest.mark.parametrize(("length", "ok"), [(512, True), (513, False)])
-def test_single_shot_text_limit(length: int, ok: bool) -> None:
-    # One shot is sent as a plain prompt, but it is still a shot with the per-shot limit.
+@pytest.mark.parametrize(
+    ("length", "errors", "warnings"),
+    [
+        (512, [], []),
+        (513, [], []),  # the 512 of a storyboard's shot does not hold for a plain prompt
+        (1500, [], []),
+        (2500, [], []),
+        (2501, [], ["prompt_over_recommended"]),
+        (3072, [], ["prompt_over_recommended"]),
+        (3073, ["prompt_too_long"], []),
+    ],
+)
+def test_single_shot_is_a_plain_prompt_with_the_prompt_limit(
+    length: int, errors: list[str], warnings: list[str]
+) -> None:
     c = compile_storyboard(board(("  " + "a" * length + "\n", 5)))
-    assert c.text == "a" * length
-    assert codes(c.errors) == ([] if ok else ["shot_text_too_long"])
-    if not ok:
-        assert c.errors[0].shot == 1
+    assert c.text == "a" * length and c.length == length
+    assert codes(c.errors) == errors
+    assert codes(c.warnings) == warnings
+    assert "shot_text_too_long" not in codes(c.errors)
+
+
+def test_single_shot_over_the_limit_says_to_shorten_the_text() -> None:
+    [error] = compile_storyboard(board(("b" * 3073, 5))).errors
+    assert error.message == "The prompt is 3073 characters; the limit is 3072. Shorten the text."
+
+
+def test_single_shot_keeps_line_breaks_and_semicolons() -> None:
+    # A plain prompt is sent as written (trimmed): no shot syntax to protect, nothing sanitised.
+    c = compile_storyboard(board(("a fox;\nthen rain", 5)))
+    assert c.text == "a fox;\nthen rain" and c.ok and c.warnings == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "shot 1, 2, a; shot 2, 3, b;",
+        "Shot 1, 2, a; SHOT 2, 3, b",
+        "  镜头1，2，a；镜头2，3，b；",
+        "shot 1, 5, one shot;",
+    ],
+)
+def test_single_shot_written_as_a_valid_storyboard_warns(text: str) -> None:
+    c = compile_storyboard(board((text, 5)))
+    assert c.ok and c.text == text.strip()
+    assert codes(c.warnings) == ["storyboard_in_text"]
+    assert c.warnings[0].shot == 1 and "Split into Shots" in c.warnings[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds", "code"),
+    [
+        ("shot 1, 2, a; shot 2, 3, b;", 4, "invalid_duration"),  # the sum must be the shot's seconds
+        ("shot 1, 3, a; shot 2, 0, b;", 3, "shot_duration_invalid"),
+        ("shot 1, 2, a; shot 3, 3, b;", 5, "invalid_multishot_prompt"),  # numbering
+        ("shot 1, 3, a; and then rain", 3, "invalid_multishot_prompt"),  # the parser's rule
+        ("shot 1, 2, a; shot 2, 3, ;", 5, "shot_text_empty"),
+        (f"shot 1, 2, {'x' * 513}; shot 2, 3, b;", 5, "shot_text_too_long"),
+        ("".join(f"shot {i}, 1, s{i}; " for i in range(1, 8)), 7, "too_many_shots"),
+    ],
+)
+def test_single_shot_written_as_a_broken_storyboard_is_an_error(text: str, seconds: int, code: str) -> None:
+    c = compile_storyboard(board((text, seconds)))
+    assert not c.ok
+    assert codes(c.errors) == [code]
+    assert c.errors[0].shot == 1
+    assert c.errors[0].message.startswith("Shot 1 is written in the multi-shot format")
+    assert "storyboard_in_text" not in codes(c.warnings)
+
+
+def test_embedded_sum_message_names_both_figures() -> None:
+    [error] = compile_storyboard(board(("shot 1, 2, a; shot 2, 3, b;", 4))).errors
+    assert "add up to 5 s but the shot lasts 4 s" in error.message
+
+
+def test_shot_syntax_inside_plain_text_is_plain() -> None:
+    # Only text that starts like "shot 1, 2," is read as a storyboard (as the server reads it).
+    c = compile_storyboard(board(("A long take. shot 1, 2, a; shot 2, 3, b;", 4)))
+    assert c.ok and c.warnings == ()
 
 
 def test_six_full_shots_overflow_the_prompt_limit() -> None:

@@ -90,3 +90,23 @@ def test_parse_of_compile_gives_back_the_shots(storyboard: Storyboard) -> None:
     assert [(p.number, p.duration) for p in parsed] == [(i, s.duration) for i, s in enumerate(storyboard.shots, 1)]
     assert [p.text for p in parsed] == [sanitize_shot_text(s.text)[0] for s in storyboard.shots]
     assert check_request_prompt(compiled.text, storyboard.total_duration, has_first_frame=False) == []
+
+
+# One-shot texts built from pieces of the shot syntax, so many of them look like a storyboard.
+syntax_piece = st.sampled_from(
+    ["shot ", "Shot ", "SHOT ", "镜头", "1", "2", "3", "0", ", ", "，", "; ", "；", "a fox", " ", "\n"]
+)
+syntax_like_text = st.lists(syntax_piece, min_size=1, max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(syntax_like_text, st.integers(min_value=3, max_value=15))
+def test_compiler_and_server_agree_on_one_shot_prompts(text: str, seconds: int) -> None:
+    """What compiles clean is accepted by the server's check, and what it refuses never compiles clean."""
+    compiled = compile_storyboard(Storyboard(title="p", shots=(Shot(text, seconds),)))
+    server = check_request_prompt(compiled.text, compiled.request["duration"], has_first_frame=False)
+    if compiled.ok:
+        assert server == []
+    if server:
+        assert not compiled.ok
+        assert {d.code for d in server} <= {d.code for d in compiled.errors}
