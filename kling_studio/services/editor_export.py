@@ -1,32 +1,32 @@
-"""Hand a finished take to an editor: OpenTimelineIO, Final Cut Pro XML or CMX 3600 EDL.
+"""Hand a finished take to an editor: OpenTimelineIO, Final Cut Pro XML, CMX 3600 EDL or a storyboard PDF.
 
-The timeline is built once with OpenTimelineIO (one video track, one clip referencing the MP4,
-a marker at the planned start of every shot) and written by OTIO's own adapters; nothing here
-writes a timeline format by hand. What each format keeps:
+One plan serves every format: the take's real frame rate, size, frame count and audio, read once
+with PyAV (``probe_take``), and each shot's start as a whole frame of that rate (``TakePlan``).
+Rates are OpenTimelineIO's: a measured 23.976023… is snapped with
+``RationalTime.nearest_valid_timecode_rate`` and kept as the exact fraction 24000/1001, so every
+time in every file is a whole number of frames and a marker sits on the frame where the shot's
+cut is in the video (planned seconds × rate, rounded to the nearest frame).
 
-- ``.otio`` (``otio_json``): everything: clip, media URL, duration, markers with full names
-  and the shot seconds in the markers' metadata.
-- ``.fcpxml`` (``fcpx_xml``, FCPXML 1.8): clip, asset URL, duration, markers with full names.
-  The adapter names the video format with ``ffprobe``; when that is missing it leaves an empty
-  name, so we drop the empty name and give the ``format`` element its width and height instead.
-  Only the frame rates FCPXML knows (23.976, 24, 25, 29.97, 30, 50, 59.94, 60) can be written.
-- ``.edl`` (``cmx_3600``): one event for the clip with ``FROM CLIP`` comments and a
-  ``* LOC:`` locator per shot. EDL comments are one ASCII line and the adapter upper-cases them,
-  so marker names are folded to ASCII, upper-cased and cut to ``EDL_MARKER_CHARS``; the timecode
-  rate is not stored in the file (read it back with ``rate=fps``).
+- ``.otio`` (``otio_json``, written by OTIO): everything: clip, media URL, duration, the audio
+  track when the take has sound, markers with full names and the shot text in their metadata.
+- ``.fcpxml`` (FCPXML 1.8, ``export_fcpxml``): written here rather than by the fcpx adapter,
+  whose output depends on ``ffprobe`` and leaves 23.976 without a frame duration.
+- ``.edl`` (CMX 3600, ``export_edl``): written here for the ``FCM:`` line, drop-frame timecode,
+  a per-take reel and 80-column lines; OTIO's cmx_3600 adapter reads it back in the tests.
+- ``.pdf``: the storyboard as a printable PDF (``storyboard_pdf``).
 
-Blocking (PyAV probes the file): call from an executor on the event loop.
+Blocking (PyAV reads the file): call from an executor on the event loop.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import unicodedata
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
@@ -34,11 +34,20 @@ from kling_studio.domain.job_record import JobRecord
 
 log = logging.getLogger("kling_studio.editor_export")
 
-# Suffix → OTIO adapter name (``otio.adapters.available_adapter_names()``).
-FORMATS: dict[str, str] = {".otio": "otio_json", ".fcpxml": "fcpx_xml", ".edl": "cmx_3600"}
-FCPXML_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0)
-DEFAULT_FPS = 24.0
-EDL_MARKER_CHARS = 60  # keeps a "* LOC:" line within the 80 columns many EDL readers expect
+FORMATS: dict[str, str] = {".otio": "otio_json", ".fcpxml": "fcpx_xml", ".edl": "cmx_3600", ".pdf": "pdf"}
+# The rates FCPXML (and an NLE's project settings) know, as exact fractions.
+STANDARD_RATES: tuple[Fraction, ...] = (
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+)
+DROP_FRAME_RATES = frozenset({Fraction(30000, 1001), Fraction(60000, 1001)})
+DEFAULT_RATE = Fraction(24)
 MARKER_TEXT_CHARS = 80  # the shot text shown in a marker name; the full text stays in metadata
 
 
@@ -48,21 +57,26 @@ class EditorExportError(ValueError):
 
 @dataclass(frozen=True)
 class VideoFacts:
-    """What PyAV measured of the MP4 (None when it could not be read)."""
+    """What PyAV measured of the take (one probe)."""
 
     duration_s: float
     fps: float | None
     width: int | None
     height: int | None
+    frames: int | None = None
+    has_audio: bool = False
+    audio_channels: int | None = None
+    audio_rate: int | None = None
 
 
 def probe_video(path: str | os.PathLike[str]) -> VideoFacts | None:
-    """Duration, frame rate and size of a video file, or None if it is missing or unreadable."""
+    """Duration, rate, size, frame count and audio of a video file, or None if unreadable."""
     import av  # PyAV is heavy to import; only the export needs it
 
     try:
         with av.open(os.fspath(path)) as container:
             stream = container.streams.video[0] if container.streams.video else None
+            audio = container.streams.audio[0] if container.streams.audio else None
             duration: float | None = None
             if stream is not None and stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)
@@ -76,19 +90,38 @@ def probe_video(path: str | os.PathLike[str]) -> VideoFacts | None:
                 fps=float(rate) if rate else None,
                 width=stream.codec_context.width if stream is not None else None,
                 height=stream.codec_context.height if stream is not None else None,
+                frames=(stream.frames or None) if stream is not None else None,
+                has_audio=audio is not None,
+                audio_channels=audio.codec_context.channels if audio is not None else None,
+                audio_rate=audio.codec_context.sample_rate if audio is not None else None,
             )
     except (OSError, av.FFmpegError, IndexError) as exc:
         log.info("cannot probe %s: %s", path, type(exc).__name__)
         return None
 
 
-def format_for(out_path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    """The OTIO adapter for a suffix (``.otio``, ``.fcpxml``, ``.edl``) or an explicit ``fmt``."""
-    key = fmt if fmt is not None else Path(out_path).suffix
-    key = key.lower() if key.startswith(".") else "." + key.lower()
-    if key not in FORMATS:
-        raise EditorExportError(f"Unknown editor format {key!r}; choose one of {', '.join(FORMATS)}.")
-    return FORMATS[key]
+def exact_rate(fps: float | Fraction) -> Fraction:
+    """The exact rate for a measured or nominal one: 23.976 and 23.9760239 both give 24000/1001.
+
+    OpenTimelineIO's table decides the nominal rate; a rate far from every entry (12 fps) is kept
+    as measured, since the table would otherwise pull it to its nearest neighbour.
+    """
+    value = float(fps)
+    if value <= 0:
+        raise EditorExportError(f"A frame rate must be positive, not {value:g}.")
+    nearest = otio.opentime.RationalTime.nearest_valid_timecode_rate(value)
+    if abs(nearest - value) <= 0.002 * value:
+        return Fraction(nearest).limit_denominator(1001)
+    return Fraction(value).limit_denominator(1001)
+
+
+def is_drop_frame(rate: Fraction) -> bool:
+    return rate in DROP_FRAME_RATES
+
+
+def frame_at(seconds: float | Fraction, rate: Fraction) -> int:
+    """The frame on which ``seconds`` falls: the nearest one, halves rounding up (not to even)."""
+    return int(Fraction(seconds) * rate + Fraction(1, 2))
 
 
 def marker_name(number: int, text: str, limit: int = MARKER_TEXT_CHARS) -> str:
@@ -99,85 +132,135 @@ def marker_name(number: int, text: str, limit: int = MARKER_TEXT_CHARS) -> str:
     return f"Shot {number}: {line}" if line else f"Shot {number}"
 
 
-def _edl_name(name: str, *, upper: bool = True) -> str:
-    folded = unicodedata.normalize("NFKD", name.replace("…", "...")).encode("ascii", "ignore").decode("ascii")
-    folded = " ".join(folded.split())
-    if len(folded) > EDL_MARKER_CHARS:
-        folded = folded[: EDL_MARKER_CHARS - 3].rstrip() + "..."
-    return folded.upper() if upper else folded
+@dataclass(frozen=True)
+class ShotMark:
+    number: int
+    text: str
+    seconds: int
+    frame: int  # first frame of the shot in the take
 
 
-def _snap_rate(fps: float) -> float:
-    """A measured rate like 23.9760239 becomes the nominal 23.976 the adapters know."""
-    for nominal in FCPXML_RATES:
-        if abs(fps - nominal) < 0.01:
-            return nominal
-    return fps
+@dataclass(frozen=True)
+class TakePlan:
+    """Everything a format needs, in whole frames of ``rate``."""
+
+    video: Path
+    title: str
+    reel_id: str  # unique per take: the job id, or the file name
+    rate: Fraction
+    frames: int
+    width: int | None
+    height: int | None
+    has_audio: bool
+    audio_channels: int | None
+    audio_rate: int | None
+    shots: tuple[ShotMark, ...]
+
+    @property
+    def float_rate(self) -> float:
+        return float(self.rate)
+
+    def time(self, frame: int) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(frame, self.float_rate)
 
 
-def build_timeline(
+def plan_take(
     video_path: str | os.PathLike[str],
     shots: Sequence[tuple[str, int]],
     *,
-    fps: float,
-    duration_s: float,
+    fps: float | Fraction | None = None,
     title: str | None = None,
-) -> otio.schema.Timeline:
-    """One track, one clip (the MP4, available range = its duration), a marker per planned shot start."""
+    reel_id: str | None = None,
+    facts: VideoFacts | None = None,
+) -> TakePlan:
+    """Probe the take (unless ``facts`` is given) and place every shot on a whole frame."""
     video = Path(video_path).absolute()
-
-    def at(seconds: float) -> otio.opentime.RationalTime:
-        return otio.opentime.RationalTime(round(seconds * fps), fps)
-
-    whole = otio.opentime.TimeRange(at(0), at(duration_s))
-    reference = otio.schema.ExternalReference(target_url=video.as_uri(), available_range=whole)
-    clip = otio.schema.Clip(name=video.name, media_reference=reference, source_range=whole)
+    if facts is None:
+        facts = probe_video(video)
+    measured = fps if fps is not None else (facts.fps if facts and facts.fps else DEFAULT_RATE)
+    rate = exact_rate(measured)
+    if facts is not None and facts.frames and fps is None:
+        frames = facts.frames
+    elif facts is not None:
+        frames = frame_at(Fraction(facts.duration_s), rate)
+    else:
+        frames = frame_at(sum(s for _, s in shots), rate)
+    if frames <= 0:
+        raise EditorExportError("The take has no duration to export.")
+    marks: list[ShotMark] = []
     start = 0
     for number, (text, seconds) in enumerate(shots, start=1):
-        clip.markers.append(
-            otio.schema.Marker(
-                name=marker_name(number, text),
-                marked_range=otio.opentime.TimeRange(at(start), at(0)),
-                color=otio.schema.MarkerColor.RED,
-                metadata={"kling_studio": {"shot": number, "seconds": seconds, "text": text}},
-            )
-        )
+        marks.append(ShotMark(number, text, seconds, min(frame_at(start, rate), frames - 1)))
         start += seconds
-    if start > duration_s + 1 / fps:
-        log.warning("the planned shots (%d s) run past the video (%.2f s)", start, duration_s)
-    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    track.append(clip)
-    timeline = otio.schema.Timeline(name=title or video.stem)
-    timeline.tracks.append(track)
+    if frame_at(start, rate) > frames + 1:
+        log.warning("the planned shots (%d s) run past the video (%d frames)", start, frames)
+    return TakePlan(
+        video=video,
+        title=title or video.stem,
+        reel_id=reel_id or video.stem,
+        rate=rate,
+        frames=frames,
+        width=facts.width if facts else None,
+        height=facts.height if facts else None,
+        has_audio=facts.has_audio if facts else False,
+        audio_channels=facts.audio_channels if facts else None,
+        audio_rate=facts.audio_rate if facts else None,
+        shots=tuple(marks),
+    )
+
+
+def build_timeline(plan: TakePlan) -> otio.schema.Timeline:
+    """One video track (and one audio track when the take has sound), markers on each shot's first frame."""
+
+    def clip(markers: bool) -> otio.schema.Clip:
+        whole = otio.opentime.TimeRange(plan.time(0), plan.time(plan.frames))
+        reference = otio.schema.ExternalReference(target_url=plan.video.as_uri(), available_range=whole)
+        item = otio.schema.Clip(name=plan.video.name, media_reference=reference, source_range=whole)
+        item.metadata["kling_studio"] = {"reel": plan.reel_id}
+        for shot in plan.shots if markers else ():
+            item.markers.append(
+                otio.schema.Marker(
+                    name=marker_name(shot.number, shot.text),
+                    marked_range=otio.opentime.TimeRange(plan.time(shot.frame), plan.time(0)),
+                    color=otio.schema.MarkerColor.RED,
+                    metadata={"kling_studio": {"shot": shot.number, "seconds": shot.seconds, "text": shot.text}},
+                )
+            )
+        return item
+
+    timeline = otio.schema.Timeline(name=plan.title)
+    video = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    video.append(clip(True))
+    timeline.tracks.append(video)
+    if plan.has_audio:
+        audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+        audio.append(clip(False))
+        timeline.tracks.append(audio)
     return timeline
 
 
-def _fcpxml_fix_format(text: str, facts: VideoFacts | None) -> str:
-    """Give the FCPXML ``format`` a size when the adapter could not name it (no ffprobe)."""
-    root = ET.fromstring(text)
-    for fmt_el in root.iter("format"):
-        if not fmt_el.get("name"):
-            fmt_el.attrib.pop("name", None)
-            if facts is not None and facts.width and facts.height:
-                fmt_el.set("width", str(facts.width))
-                fmt_el.set("height", str(facts.height))
-    ET.indent(root, space="    ")
-    body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n' + body + "\n"
+def format_for(out_path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """The writer for a suffix (``.otio``, ``.fcpxml``, ``.edl``, ``.pdf``) or an explicit ``fmt``."""
+    key = fmt if fmt is not None else Path(out_path).suffix
+    key = key.lower() if key.startswith(".") else "." + key.lower()
+    if key not in FORMATS:
+        raise EditorExportError(f"Unknown editor format {key!r}; choose one of {', '.join(FORMATS)}.")
+    return FORMATS[key]
 
 
-def _render(timeline: otio.schema.Timeline, adapter: str, fps: float, facts: VideoFacts | None) -> str:
-    if adapter == "cmx_3600":
-        clip = next(iter(timeline.find_clips()))
-        for marker in clip.markers:
-            marker.name = _edl_name(marker.name)
-        timeline.name = _edl_name(timeline.name, upper=False)
-        text: str = otio.adapters.write_to_string(timeline, adapter, rate=fps)
+def render_plan(plan: TakePlan, writer: str) -> str:
+    if writer == "otio_json":
+        text: str = otio.adapters.write_to_string(build_timeline(plan), "otio_json")
         return text
-    text = otio.adapters.write_to_string(timeline, adapter)
-    if adapter == "fcpx_xml":
-        text = _fcpxml_fix_format(text, facts)
-    return text
+    if writer == "fcpx_xml":
+        from kling_studio.services.export_fcpxml import fcpxml_text
+
+        return fcpxml_text(plan)
+    if writer == "cmx_3600":
+        from kling_studio.services.export_edl import edl_text
+
+        return edl_text(plan)
+    raise EditorExportError(f"{writer} is not a timeline format.")
 
 
 def export_take(
@@ -185,49 +268,55 @@ def export_take(
     shots: Sequence[tuple[str, int]],
     out_path: str | os.PathLike[str],
     *,
-    fps: float | None = None,
+    fps: float | Fraction | None = None,
     title: str | None = None,
     fmt: str | None = None,
+    reel_id: str | None = None,
 ) -> Path:
     """Write the take as ``.otio``, ``.fcpxml`` or ``.edl`` (by ``out_path``'s suffix or ``fmt``).
 
-    ``shots`` are the planned ``(text, seconds)``; markers sit at each shot's planned start.
-    ``fps`` defaults to the video's own rate (24 when the file cannot be read); the clip's
-    duration is the video's measured duration, or the planned total when the file is unreadable.
+    ``shots`` are the planned ``(text, seconds)``; a marker sits on each shot's first frame.
+    ``fps`` defaults to the video's own rate (24 when the file cannot be read); the clip lasts the
+    video's frame count, or the planned total when the file is unreadable.
     """
-    adapter = format_for(out_path, fmt)
-    facts = probe_video(video_path)
-    rate = _snap_rate(fps if fps is not None else (facts.fps if facts and facts.fps else DEFAULT_FPS))
-    if rate <= 0:
-        raise EditorExportError(f"A frame rate must be positive, not {rate}.")
-    if adapter == "fcpx_xml" and rate not in FCPXML_RATES:
-        raise EditorExportError(f"Final Cut Pro XML cannot describe {rate:g} fps; export .otio or .edl instead.")
-    duration = facts.duration_s if facts is not None else float(sum(s for _, s in shots))
-    if duration <= 0:
-        raise EditorExportError("The take has no duration to export.")
-    # Whole frames only: an MP4 a few ms longer than the plan must not produce a fractional frame.
-    duration = round(duration * rate) / rate
-    timeline = build_timeline(video_path, shots, fps=rate, duration_s=duration, title=title)
-    text = _render(timeline, adapter, rate, facts)
+    writer = format_for(out_path, fmt)
+    if writer == "pdf":
+        raise EditorExportError("A storyboard PDF is made from the job or project, not from a bare video.")
+    plan = plan_take(video_path, shots, fps=fps, title=title, reel_id=reel_id)
+    text = render_plan(plan, writer)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    encoding = "ascii" if adapter == "cmx_3600" else "utf-8"
-    out.write_text(text, encoding=encoding, errors="replace")
-    log.info("exported %s as %s to %s", Path(video_path).name, adapter, out)
+    out.write_text(text, encoding="ascii" if writer == "cmx_3600" else "utf-8")
+    log.info("exported %s as %s to %s", plan.video.name, writer, out)
     return out
 
 
 def job_shots(record: JobRecord) -> list[tuple[str, int]]:
     """The planned ``(text, seconds)`` of a job, from its storyboard snapshot."""
+    return storyboard_shots(record.storyboard)
+
+
+def storyboard_shots(storyboard: dict[str, Any]) -> list[tuple[str, int]]:
     shots: list[tuple[str, int]] = []
-    for shot in record.storyboard.get("shots", []):
+    for shot in storyboard.get("shots", []):
         seconds = shot.get("duration", 0)
         shots.append((str(shot.get("text", "")), seconds if isinstance(seconds, int) else 0))
     return shots
 
 
 def export_job(record: JobRecord, out_path: str | os.PathLike[str], *, fmt: str | None = None) -> Path:
-    """Export a downloaded take (``record.video_path``) with its storyboard's shots as markers."""
+    """Export a downloaded take (``record.video_path``) with its storyboard's shots as markers.
+
+    ``.pdf`` writes the storyboard PDF with stills from this take.
+    """
+    writer = format_for(out_path, fmt)
+    if writer == "pdf":
+        from kling_studio.services.storyboard_pdf import export_job_pdf
+
+        pdf: Path = export_job_pdf(record, out_path)
+        return pdf
     if not record.video_path:
         raise EditorExportError("This take has not been downloaded yet; there is no video to export.")
-    return export_take(record.video_path, job_shots(record), out_path, title=record.title or None, fmt=fmt)
+    return export_take(
+        record.video_path, job_shots(record), out_path, title=record.title or None, fmt=fmt, reel_id=record.id
+    )
