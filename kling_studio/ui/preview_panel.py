@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -15,12 +16,12 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QStackedWidget,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from kling_studio.ui import icons
 from kling_studio.ui.preview_scrub_bar import ShotMarkerSlider
 
 DEFAULT_FPS = 24.0  # used until the file says otherwise (the local animatics are 24 fps)
@@ -70,32 +71,19 @@ class PreviewPanel(QWidget):
         self.time_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00:00.0 / 00:00.0") + 8)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        style = self.style()
-        self.action_play = self._action(
-            "Play", "Space", "Play or pause", style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
-        )
-        self.action_back = self._action(
-            "Previous frame",
-            "Ctrl+Left",
-            "Step back one frame",
-            style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward),
-        )
-        self.action_forward = self._action(
-            "Next frame",
-            "Ctrl+Right",
-            "Step forward one frame",
-            style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward),
-        )
-        self.action_loop = self._action("Loop", "Ctrl+L", "Play again from the start when the clip ends")
+        self.action_play = self._action("Play", ("Space",), "Play or pause")
+        # Frame steps look like frame steps (a bar and a triangle), with the editors' usual keys.
+        self.action_back = self._action("Previous frame", (",", "Ctrl+Left"), "Previous frame")
+        self.action_forward = self._action("Next frame", (".", "Ctrl+Right"), "Next frame")
+        self.action_loop = self._action("Loop", ("Ctrl+L",), "Play again from the start when the clip ends")
         self.action_loop.setCheckable(True)
-        self.action_mute = self._action(
-            "Mute", "M", "Mute or unmute", style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume)
-        )
+        self.action_mute = self._action("Mute", ("M",), "Mute or unmute")
         self.action_mute.setCheckable(True)
         self.action_open = self._action(
-            "Open in system player", "Ctrl+Shift+P", "Open the video in the system's player"
+            "Open in system player", ("Ctrl+Shift+P",), "Open the video in the system's player"
         )
-        self.action_folder = self._action("Show in folder", "Ctrl+Shift+F", "Open the folder holding the video")
+        self.action_folder = self._action("Show in folder", ("Ctrl+Shift+F",), "Open the folder holding the video")
+        self._apply_icons()
 
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)
@@ -126,17 +114,31 @@ class PreviewPanel(QWidget):
         layout.addLayout(controls)
         layout.addLayout(links)
 
-    def _action(self, text: str, shortcut: str, tip: str, icon: object = None) -> QAction:
+    def _action(self, text: str, shortcuts: tuple[str, ...], tip: str) -> QAction:
         action = QAction(text, self)
-        if icon is not None:
-            action.setIcon(icon)  # type: ignore[arg-type]
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
+        if shortcuts:
+            action.setShortcuts([QKeySequence(k) for k in shortcuts])
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            tip = f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+            tip = f"{tip} ({QKeySequence(shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)})"
         action.setToolTip(tip)
         self.addAction(action)
         return action
+
+    def _apply_icons(self) -> None:
+        """Theme-tinted SVGs (the style's media icons are faint in the light theme)."""
+        if not hasattr(self, "action_folder"):  # a palette change while the panel is being built
+            return
+        playing = self.is_playing()
+        self.action_play.setIcon(icons.icon("pause" if playing else "play"))
+        self.action_back.setIcon(icons.icon("frame-back"))
+        self.action_forward.setIcon(icons.icon("frame-forward"))
+        self.action_loop.setIcon(icons.icon("loop"))
+        self.action_mute.setIcon(icons.icon("volume-muted" if self.action_mute.isChecked() else "volume"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._apply_icons()  # the theme changed: re-tint
+        super().changeEvent(event)
 
     def _button(self, action: QAction, *, icon_only: bool = False) -> QToolButton:
         button = QToolButton()
@@ -154,10 +156,12 @@ class PreviewPanel(QWidget):
         self.action_forward.triggered.connect(lambda: self.step_frames(1))
         self.action_loop.toggled.connect(self.set_loop)
         self.action_mute.toggled.connect(self.audio.setMuted)
+        self.action_mute.toggled.connect(lambda _m: self._apply_icons())
         self.action_open.triggered.connect(self.open_in_system_player)
         self.action_folder.triggered.connect(self.show_in_folder)
         self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
         self.scrub.sliderMoved.connect(self.player.setPosition)
+        self.scrub.marker_clicked.connect(self.seek_to_shot)
         self.player.durationChanged.connect(self._on_duration)
         self.player.positionChanged.connect(self._on_position)
         self.player.playbackStateChanged.connect(self._on_playback_state)
@@ -167,11 +171,22 @@ class PreviewPanel(QWidget):
     # Public API.
 
     def load(self, path: str, shot_starts: list[int] | None = None, autoplay: bool = False) -> None:
-        """Show ``path`` with markers at ``shot_starts`` (planned seconds); play once loaded if asked."""
+        """Show ``path`` with markers at ``shot_starts`` (planned seconds); play once loaded if asked.
+
+        Loading the file already shown does not reload it (Qt ignores the same source, so a
+        "play once loaded" would never fire): it plays it, from the start if it had ended."""
+        self.scrub.set_shot_starts(shot_starts)
+        if path == self._path and self.player.mediaStatus() not in (
+            QMediaPlayer.MediaStatus.NoMedia,
+            QMediaPlayer.MediaStatus.InvalidMedia,
+            QMediaPlayer.MediaStatus.LoadingMedia,
+        ):
+            if autoplay:
+                self.play()
+            return
         self._path = path
         self._autoplay = autoplay
         self._fps = DEFAULT_FPS
-        self.scrub.set_shot_starts(shot_starts)
         planned = max(shot_starts or [0])
         self.scrub.setRange(0, planned * 1000 if planned else 0)  # until the file reports its length
         self.file_label.setText(Path(path).name)
@@ -203,24 +218,66 @@ class PreviewPanel(QWidget):
         return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
     def toggle_play(self) -> None:
-        if self._path is None:
-            return
         if self.is_playing():
             self.player.pause()
         else:
-            if self.player.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia:
-                self.player.setPosition(0)
-            self.player.play()
+            self.play()
+
+    def play(self) -> None:
+        """Play; a clip resting on its last frame starts again from the top."""
+        if self._path is None:
+            return
+        if self._at_end():
+            self.player.setPosition(0)
+        self.player.play()
+
+    def seek_to_shot(self, number: int) -> None:
+        """Show shot ``number``'s first frame (the frame at its planned start), exactly."""
+        starts = self.scrub.marker_ms()
+        if self._path is None or not 1 <= number <= len(starts):
+            return
+        index = round(starts[number - 1] / self._frame_ms())
+        if self.duration_ms() > 0:
+            index = min(index, self._last_frame_index())
+        self.player.setPosition(self.frame_position(index))
+        if not self.is_playing():
+            self.player.pause()  # a stopped player does not render; paused shows the frame
+
+    # Qt's FFmpeg backend shows, at position p, the frame whose time span (start, end] holds p:
+    # a seek to a frame's exact start shows the frame before it (measured with 6.11.3). So a
+    # frame is addressed one millisecond past its start.
+
+    def frame_position(self, index: int) -> int:
+        """The player position (ms) that shows frame ``index``."""
+        return 0 if index <= 0 else math.floor(index * self._frame_ms()) + 1
+
+    def frame_index(self, position: int | None = None) -> int:
+        """The frame shown at ``position`` (default: now)."""
+        pos = self.player.position() if position is None else position
+        return 0 if pos <= 0 else max(0, math.ceil(pos / self._frame_ms()) - 1)
+
+    def _frame_ms(self) -> float:
+        return 1000.0 / self._fps
+
+    def _last_frame_index(self) -> int:
+        return max(0, round(self.duration_ms() / self._frame_ms()) - 1)
+
+    def _last_frame_ms(self) -> int:
+        return self.frame_position(self._last_frame_index())
+
+    def _at_end(self) -> bool:
+        status = self.player.mediaStatus()
+        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+            return True
+        return self.duration_ms() > 0 and self.frame_index() >= self._last_frame_index()
 
     def step_frames(self, frames: int) -> None:
         """Pause and move by whole frames at the file's frame rate."""
         if self._path is None:
             return
         self.player.pause()
-        step = 1000.0 / self._fps
-        # Snap to the frame grid so repeated steps do not drift by rounding.
-        target = round((round(self.player.position() / step) + frames) * step)
-        self.player.setPosition(max(0, min(self.duration_ms(), target)))
+        target = max(0, min(self._last_frame_index(), self.frame_index() + frames))
+        self.player.setPosition(self.frame_position(target))
 
     def set_loop(self, enabled: bool) -> None:
         self.player.setLoops(QMediaPlayer.Loops.Infinite if enabled else QMediaPlayer.Loops.Once)
@@ -253,6 +310,12 @@ class PreviewPanel(QWidget):
         self._update_time()
 
     def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+            # Rest on the last frame, not black: step back one frame and pause there.
+            if self.player.loops() == QMediaPlayer.Loops.Once and self.duration_ms() > 0:
+                self.player.setPosition(self._last_frame_ms())
+                self.player.pause()
+            return
         if (
             status != QMediaPlayer.MediaStatus.LoadedMedia
             or self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState
@@ -266,8 +329,7 @@ class PreviewPanel(QWidget):
 
     def _on_playback_state(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.action_play.setIcon(self.style().standardIcon(icon))
+        self.action_play.setIcon(icons.icon("pause" if playing else "play"))
         self.action_play.setText("Pause" if playing else "Play")
 
     def _on_error(self, _error: QMediaPlayer.Error, text: str) -> None:

@@ -82,10 +82,13 @@ def test_frame_step_moves_by_one_frame_and_space_toggles_play(qtbot, preview: Pr
     qtbot.waitUntil(lambda: preview.fps() == pytest.approx(24.0), timeout=5000)
     preview.player.setPosition(2000)
     qtbot.waitUntil(lambda: preview.player.position() == 2000, timeout=5000)
+    assert preview.frame_index() == 47  # 2000 ms ends frame 47 (1958.3–2000 ms)
     preview.step_frames(1)
-    qtbot.waitUntil(lambda: preview.player.position() == 2042, timeout=5000)
+    qtbot.waitUntil(lambda: preview.frame_index() == 48, timeout=5000)
+    assert preview.player.position() == 2001  # frame 48 starts at 2000 ms
     preview.step_frames(-2)
-    qtbot.waitUntil(lambda: preview.player.position() == 1958, timeout=5000)
+    qtbot.waitUntil(lambda: preview.frame_index() == 46, timeout=5000)
+    assert preview.player.position() == 1917
 
     preview.activateWindow()
     qtbot.waitUntil(preview.isActiveWindow)
