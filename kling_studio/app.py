@@ -3,6 +3,12 @@
 Start and stop the qasync way (ARCHITECTURE.md §5): ``asyncio.Runner`` with a
 ``qasync.QEventLoop``; ``main`` awaits an event set by ``aboutToQuit``, then cancels what it
 started and stops the engine.
+
+One window per data folder (``ui.single_instance``): a second ``kling-studio FILE`` hands FILE to
+the running window and exits 0. One engine per data folder (``services.engine_lock``): the window
+takes the engine lock before the job store is opened; while a CLI ``resume``/``submit`` holds it,
+the editor works, the queue says who runs the jobs, and the window takes the engine over as soon
+as the lock is free.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import inspect
 import logging
 import logging.handlers
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from importlib import resources
@@ -28,6 +35,8 @@ log = logging.getLogger("kling_studio")
 
 SMOKE_MS = 800
 SAMPLE_PROJECT = ("sample", "sample.kling.json")
+HANDOVER_WAIT_S = 8.0  # a window that holds the lock may still be starting: how long to keep asking
+LOCK_RETRY_S = 2.0  # without the engine lock: how often to try to take the queue over
 
 
 def setup_logging(paths: AppPaths) -> None:
@@ -55,9 +64,11 @@ def install_excepthook(show: bool) -> None:
 
         if QApplication.instance() is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", f"{exc_type.__name__}: {exc}")
+        from kling_studio.services.redact import redact
+
+        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", redact(f"{exc_type.__name__}: {exc}"))
         box.setInformativeText("Your storyboard is autosaved. The details are in the log file (Help → About).")
-        box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb))[-6000:])
+        box.setDetailedText(redact("".join(traceback.format_exception(exc_type, exc, tb))[-6000:]))
         box.exec()
 
     sys.excepthook = hook
@@ -106,7 +117,98 @@ def _open_first_project(window: Any, file: str | None, settings: AppSettings, sm
         window.files.open(start, confirmed=True, as_copy=start == sample_project() and not file)
 
 
-async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> int:
+class Instance:
+    """What start-up settled: the engine lock (held or not), who else holds it, the server name."""
+
+    def __init__(self, lock: Any, holder: Any, name: str | None) -> None:
+        self.lock = lock
+        self.holder = holder
+        self.name = name
+
+
+def claim_instance(paths: AppPaths, file: str | None, smoke: bool) -> Instance | None:
+    """None: a running window for this data folder took ``file`` (exit 0). Else this process's
+    share: the engine lock if it was free, or the holder's name if it was not."""
+    from kling_studio.services.engine_lock import KIND_GUI, EngineLock, EngineLockHeld
+
+    lock = EngineLock(paths.data_dir, KIND_GUI)
+    if smoke:  # the packaging check: never hand over, never take another window's name
+        try:
+            return Instance(lock.acquire(), None, None)
+        except EngineLockHeld as exc:
+            return Instance(lock, exc.holder, None)
+    from kling_studio.ui.single_instance import hand_over, server_name
+
+    name = server_name(paths.data_dir)
+    if hand_over(name, file):
+        return None
+    try:
+        return Instance(lock.acquire(), None, name)
+    except EngineLockHeld as exc:
+        holder = exc.holder
+    if holder.kind == KIND_GUI:  # a window is starting: it listens once its event loop runs
+        deadline = time.monotonic() + HANDOVER_WAIT_S
+        while time.monotonic() < deadline:
+            if hand_over(name, file, 500):
+                return None
+            time.sleep(0.2)
+    return Instance(lock, holder, name)
+
+
+def _bring_forward(window: Any, path: str) -> None:
+    """Another ``kling-studio FILE`` handed FILE over: show the window and open it."""
+    from PySide6.QtCore import QTimer
+
+    log.info("another instance handed over %s", path or "(no file)")
+    if window.isMinimized():
+        window.showNormal()
+    window.raise_()
+    window.activateWindow()
+    if path:
+        # Out of the socket's callback: opening may ask about unsaved changes in a modal dialog.
+        QTimer.singleShot(0, lambda: window.files.open(path))
+
+
+async def _take_engine_when_free(
+    window: Any, instance: Instance, settings: AppSettings, paths: AppPaths, force_local: bool, closed: asyncio.Event
+) -> None:
+    """Without the lock the queue belongs to another process; take it over once that one ends."""
+    from kling_studio.services.engine_lock import EngineLockHeld
+
+    message = f"The queue is run by {instance.holder.describe()}; it shows here when that finishes."
+    window.set_queue_status(message)
+    window.show_message(message, 0)
+    while not closed.is_set():
+        await asyncio.sleep(LOCK_RETRY_S)
+        try:
+            instance.lock.acquire()
+        except EngineLockHeld:
+            continue
+        break
+    if closed.is_set():
+        return
+    engine = await _start_engine(settings, paths, force_local)
+    window.set_queue_status("")
+    if window.job_panels is not None:
+        window.detach_job_panels()
+    window.set_engine(engine)
+    window.attach_job_panels(engine)
+    window.engine_factory = lambda s: build_engine(s, paths, force_local)
+    window.show_message("The queue is running here now.")
+
+
+async def _start_engine(settings: AppSettings, paths: AppPaths, force_local: bool) -> Any | None:
+    engine = build_engine(settings, paths, force_local)
+    if engine is not None:
+        try:
+            await engine.start()
+        except Exception:  # the editor stays usable without a queue
+            log.exception("the job engine did not start")
+            engine = None
+    return engine
+
+
+async def _main(app: Any, file: str | None, smoke: bool, force_local: bool, instance: Instance | None = None) -> int:
     from PySide6.QtCore import QTimer
 
     from kling_studio.ui.main_window import StudioWindow
@@ -130,6 +232,13 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> i
     apply_theme(app, settings.theme)
     # The editor first: people see their storyboard while the engine and the queue start.
     window = StudioWindow(settings, engine=None, paths=paths)
+    server = None
+    if instance is not None and instance.name:
+        from kling_studio.ui.single_instance import InstanceServer
+
+        server = InstanceServer(instance.name, window)
+        server.open_requested.connect(lambda path: _bring_forward(window, path))
+        server.listen()
     if smoke or window.files.recovery.read() is None:
         _open_first_project(window, file, settings, smoke)  # no question to ask: open before painting
     else:
@@ -140,19 +249,22 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> i
     if smoke:
         QTimer.singleShot(SMOKE_MS, window.close)
     await asyncio.sleep(0.02)  # let the first paint through before the slower imports
-    engine = build_engine(settings, paths, force_local)
-    if engine is not None:
-        try:
-            await engine.start()
-        except Exception:  # the editor stays usable without a queue
-            log.exception("the job engine did not start")
-            engine = None
+    owns_engine = instance is None or instance.lock.held
+    engine = await _start_engine(settings, paths, force_local) if owns_engine else None
+    waiting: asyncio.Task[None] | None = None
     if not closed.is_set():
         window.set_engine(engine)
         window.attach_job_panels(engine)
-        # Settings may build a new engine later (another backend, key or concurrency).
-        window.engine_factory = lambda s: build_engine(s, paths, force_local)
+        if owns_engine:
+            # Settings may build a new engine later (another backend, key or concurrency).
+            window.engine_factory = lambda s: build_engine(s, paths, force_local)
+        elif instance is not None:
+            waiting = asyncio.create_task(
+                _take_engine_when_free(window, instance, settings, paths, force_local, closed)
+            )
     await closed.wait()
+    if waiting is not None:
+        waiting.cancel()
     engine = window.engine  # the one running now
     if engine is not None and not hard_quit:
         try:
@@ -165,6 +277,10 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool) -> i
         t.cancel()
     if tasks and not hard_quit:
         await asyncio.gather(*tasks, return_exceptions=True)
+    if server is not None:
+        server.close()
+    if instance is not None:
+        instance.lock.release()  # after the engine (and its store) stopped
     return 0
 
 
@@ -174,6 +290,10 @@ def run_gui(file: str | None = None, *, smoke: bool = False, force_local: bool =
 
     paths = app_paths()
     setup_logging(paths)
+    instance = claim_instance(paths, file, smoke)
+    if instance is None:
+        log.info("handed %s to the Kling Studio window already running for %s", file or "nothing", paths.data_dir)
+        return 0
     log.info("Kling Studio %s starting", __version__)
     install_excepthook(show=not smoke)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -189,6 +309,6 @@ def run_gui(file: str | None = None, *, smoke: bool = False, force_local: bool =
     app.setQuitOnLastWindowClosed(True)
     factory: Callable[[], asyncio.AbstractEventLoop] = lambda: qasync.QEventLoop(app)  # noqa: E731
     with asyncio.Runner(loop_factory=factory) as runner:
-        code = runner.run(_main(app, file, smoke, force_local))
+        code = runner.run(_main(app, file, smoke, force_local, instance))
     log.info("Kling Studio stopped")
     return code

@@ -1,8 +1,15 @@
 """Sub-commands ``submit``, ``jobs`` and ``resume``: the job engine without a window.
 
 Exit codes: 0 done (or submitted, without ``--wait``), 1 invalid storyboard, 2 unreadable file,
-3 remote failure (failed, expired or cancelled), 4 needs attention. Results go to stdout
-(job id, task id, MP4 path; ``jobs --json``), progress and problems to stderr.
+3 remote failure (failed, expired or cancelled), 4 needs attention, 5 another process (the window
+or another ``submit``/``resume``) runs the engine for this data folder. Results go to stdout
+(job id, task id, MP4 path; ``jobs --json``), progress and problems to stderr; both pass the
+secret scrubber (``services.redact``), since a server may echo the key into any answer.
+
+``submit`` and ``resume`` take the engine lock (``services.engine_lock``) before the store is
+opened. When the window holds it, ``submit`` refuses (exit 5) rather than handing the job over:
+the window's queue would then run a job this command cannot wait for or report on. ``jobs``
+reads the store read-only, without the lock, so it works while anything else runs.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from kling_studio.domain.job_record import EVENT_PROGRESS, EVENT_STATE, JobEvent
 from kling_studio.domain.jobs import JobState
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_REMOTE_FAILURE, EXIT_ATTENTION = 0, 1, 2, 3, 4
+EXIT_ENGINE_BUSY = 5
 _FAILURES = frozenset({JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED})
 
 
@@ -76,7 +84,54 @@ def job_json(job: JobRecord) -> dict[str, Any]:
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    from kling_studio.services.redact import redact
+
+    print(redact(text), file=sys.stderr, flush=True)
+
+
+def _out(text: str) -> None:
+    from kling_studio.services.redact import redact
+
+    print(redact(text), flush=True)
+
+
+def busy_message(holder: Any, command: str) -> str:
+    """Why this command will not run, naming the process that runs the queue instead."""
+    from kling_studio.services.engine_lock import KIND_GUI
+
+    if holder.kind == KIND_GUI:
+        then = (
+            "submit from the window, or close it and run this command again"
+            if command == "submit"
+            else "it carries the unfinished jobs on itself; close it to resume them here"
+        )
+    else:
+        then = "wait for it to finish (or stop it), then run this command again"
+    return (
+        f"kling-studio: {holder.describe()} is running the queue for this data folder; {then}. "
+        "`kling-studio jobs` shows the jobs meanwhile."
+    )
+
+
+def _locked(command: str, run: Any) -> int:
+    """Run ``run()`` holding the engine lock for the data folder; exit 5 naming the holder if taken."""
+    from kling_studio.services.engine_lock import KIND_CLI, EngineLock, EngineLockHeld
+    from kling_studio.services.paths import app_paths
+
+    lock = EngineLock(app_paths().data_dir, KIND_CLI, command)
+    try:
+        lock.acquire()
+    except EngineLockHeld as exc:
+        _err(busy_message(exc.holder, command))
+        return EXIT_ENGINE_BUSY
+    except OSError as exc:
+        _err(f"kling-studio: the data folder cannot be used ({exc.strerror or exc}).")
+        return EXIT_UNREADABLE
+    try:
+        result: int = run()
+        return result
+    finally:
+        lock.release()
 
 
 class _ProgressPrinter:
@@ -125,7 +180,9 @@ def run_submit(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     project_path = str(Path(args.file).resolve())
     out_dir = str(Path(args.out).resolve()) if args.out else None
-    return _with_logging(lambda: asyncio.run(_submit(args, storyboard, project_path, out_dir)))
+    return _locked(
+        "submit", lambda: _with_logging(lambda: asyncio.run(_submit(args, storyboard, project_path, out_dir)))
+    )
 
 
 async def _submit(args: argparse.Namespace, storyboard: Any, project_path: str, out_dir: str | None) -> int:
@@ -147,7 +204,7 @@ async def _submit(args: argparse.Namespace, storyboard: Any, project_path: str, 
             for d in exc.errors:
                 _err(f"error: {d.code}: {d.message}")
             return EXIT_INVALID
-        print(f"job {job.id}", flush=True)
+        _out(f"job {job.id}")
         printer = _ProgressPrinter([job.id])
         unsubscribe = engine.subscribe(printer) if wait else (lambda: None)
         try:
@@ -155,10 +212,10 @@ async def _submit(args: argparse.Namespace, storyboard: Any, project_path: str, 
         finally:
             unsubscribe()
         if record.task_id:
-            print(f"task {record.task_id}", flush=True)
+            _out(f"task {record.task_id}")
         _report(record)
         if record.state == JobState.DONE and record.video_path:
-            print(record.video_path, flush=True)
+            _out(record.video_path)
         return exit_code([record])
     finally:
         await engine.stop()
@@ -170,18 +227,23 @@ async def _submit(args: argparse.Namespace, storyboard: Any, project_path: str, 
 def run_jobs(args: argparse.Namespace) -> int:
     from kling_studio.services.job_store import JobStore, JobStoreError
     from kling_studio.services.paths import app_paths
+    from kling_studio.services.redact import redact_value
 
-    try:
-        store = JobStore(app_paths().job_store)
-    except JobStoreError as exc:
-        _err(f"kling-studio: {exc}")
-        return EXIT_UNREADABLE
-    try:
-        records = store.all()
-    finally:
-        store.close()
+    path = app_paths().job_store
+    records: list[JobRecord] = []
+    if path.is_file():  # no store yet: no jobs (and nothing is created by looking)
+        try:
+            # Read-only and without the engine lock: works while the window or a resume runs.
+            store = JobStore(path, read_only=True)
+        except JobStoreError as exc:
+            _err(f"kling-studio: {exc}")
+            return EXIT_UNREADABLE
+        try:
+            records = store.all()
+        finally:
+            store.close()
     if args.json:
-        print(json.dumps([job_json(j) for j in records], ensure_ascii=False, indent=2))
+        _out(json.dumps(redact_value([job_json(j) for j in records]), ensure_ascii=False, indent=2))
         return EXIT_OK
     if not records:
         print("No jobs yet.")
@@ -191,7 +253,7 @@ def run_jobs(args: argparse.Namespace) -> int:
         cost = j.actual_cost_usd if j.actual_cost_usd is not None else j.estimated_cost_usd
         cost_text = f"${cost:.2f}" if cost is not None else "-"
         tail = j.video_path or j.error_message or ""
-        print(f"{j.id[:8]:8}  {j.state.value:15}  {j.progress:>3}%  {cost_text:>7}  {j.title[:24]:24}  {tail}")
+        _out(f"{j.id[:8]:8}  {j.state.value:15}  {j.progress:>3}%  {cost_text:>7}  {j.title[:24]:24}  {tail}")
     return EXIT_OK
 
 
@@ -199,7 +261,7 @@ def run_jobs(args: argparse.Namespace) -> int:
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    return _with_logging(lambda: asyncio.run(_resume(args)))
+    return _locked("resume", lambda: _with_logging(lambda: asyncio.run(_resume(args))))
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -226,7 +288,7 @@ async def _resume(args: argparse.Namespace) -> int:
         finally:
             unsubscribe()
         for job in records:
-            print(f"{job.id} {job.state.value} {job.video_path or job.task_id or ''}".rstrip(), flush=True)
+            _out(f"{job.id} {job.state.value} {job.video_path or job.task_id or ''}".rstrip())
             _report(job)
         return exit_code(records)
     finally:

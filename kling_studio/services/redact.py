@@ -20,14 +20,19 @@ from typing import Any
 REDACTED = "[redacted]"
 MIN_SECRET_CHARS = 4  # shorter "secrets" would blank out ordinary words
 
-# Anywhere (store, sidecar, CLI, dialogs): shapes that are tokens, not prose. "a bearer of news"
-# survives; "Bearer sk-…", "Bearer eyJhbGciOi…" and "sk-proj-…" do not.
+# Anywhere (store, sidecar, CLI, dialogs): shapes that are tokens, not prose or paths. A bearer
+# token has 12+ token characters and a digit ("a standard bearer marches" survives); an sk- key
+# has 20+ ("sk-proj-…", "sk-ant-…"; a folder called "sk-videos" survives).
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?i)\b(bearer)(\s+|%20|\+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2" + REDACTED),
-    (re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"), REDACTED),
+    (
+        re.compile(r"(?i)\b(bearer)(\s+|%20|\+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{12,}"),
+        r"\1\2" + REDACTED,
+    ),
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"), REDACTED),
 )
 # Log lines only: header and key=value shapes, whatever the value looks like.
-_LOG_TOKEN = r"[^\s\"',;}\])]+"
+# Not a value already replaced: "Bearer [redacted]" stays as it is.
+_LOG_TOKEN = r"(?!\[redacted\])[^\s\"',;}\])]+"
 _LOG_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|basic|token)(\s+)" + _LOG_TOKEN), r"\1\2" + REDACTED),
     (
