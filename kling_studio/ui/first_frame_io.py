@@ -54,6 +54,6 @@ def save_pasted_image(image: QImage, folder: Path) -> str:
         n += 1
         path = folder / f"{stem}-{n}.png"
     # The format is a str in PySide6 6.11 (bytes raises ValueError).
-    if not image.save(str(path), "PNG"):
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]  # stubs say bytes; 6.11 needs str
         raise OSError(f"Could not write {path}")
     return str(path)

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -43,6 +44,7 @@ from kling_studio.ui.edit_commands import (
 from kling_studio.ui.first_frame_panel import FirstFramePanel
 from kling_studio.ui.generation_controller import GenerationController
 from kling_studio.ui.generation_panel import GenerationPanel
+from kling_studio.ui.keyboard_nav import DocumentUndoKeys, EscapeTo
 from kling_studio.ui.project_controller import ProjectController
 from kling_studio.ui.prompt_preview import PromptPreviewPanel
 from kling_studio.ui.shot_editor import ShotEditorPanel
@@ -83,11 +85,21 @@ class StudioWindow(QMainWindow):
         # Builds an engine from settings (set by the composition root); lets Settings switch backends live.
         self.engine_factory: EngineFactory | None = None
         self._panels_attached = False
+        self._panel_menus: list[QMenu] = []
         self.setObjectName("StudioWindow")
         self.setWindowIcon(icons.app_icon())
         self.setDockNestingEnabled(True)
         self._build_ui()
-        self.files = ProjectController(self)
+        self.files = ProjectController(
+            self.document,
+            self.studio_actions,
+            self,
+            recovery_dir=self.paths.recovery_dir,
+            get_settings=lambda: self.settings,
+            set_settings=self.set_settings,
+            show_message=self.show_message,
+            menu_bar=self.menuBar,
+        )
         self.generation = GenerationController(self)
         self.take_export = TakeExporter(self)
         self._connect()
@@ -229,23 +241,35 @@ class StudioWindow(QMainWindow):
         return dock
 
     def _set_tab_order(self) -> None:
+        """Tab follows reading order: left column top to bottom, then the right column, then docks."""
+        shots = self.shot_list
+        ff = self.first_frame
         chain: list[QWidget] = [
             self.title_edit,
-            self.shot_list.view,
+            shots.view,
+            shots.add_button,
+            shots.duplicate_button,
+            shots.delete_button,
+            shots.up_button,
+            shots.down_button,
             self.timeline,
             self.shot_editor.text_edit,
             self.shot_editor.seconds,
             self.generation_panel.resolution,
             self.generation_panel.aspect_ratio,
             self.generation_panel.watermark,
-            self.first_frame.browse_button,
-            self.first_frame.url_edit,
-            self.first_frame.url_button,
+            ff.browse_button,
+            ff.url_edit,
+            ff.url_button,
+            ff.replace_button,
+            ff.remove_button,
             self.prompt_preview.view,
             self.prompt_preview.list,
             self.animatic_button,
             self.submit_button,
         ]
+        # A read-only prompt view would otherwise keep Tab (it cannot type it, but it eats it).
+        self.prompt_preview.view.setTabChangesFocus(True)
         for a, b in itertools.pairwise(chain):
             QWidget.setTabOrder(a, b)
 
@@ -261,7 +285,15 @@ class StudioWindow(QMainWindow):
         a.move_up.triggered.connect(lambda: shots.move_shot(-1))
         a.move_down.triggered.connect(lambda: shots.move_shot(1))
         shots.message.connect(self.show_message)
-        shots.shot_added.connect(self.shot_editor.text_edit.setFocus)
+        self.shot_editor.bind_split_action(a.split_shots)
+        self.shot_editor.message.connect(self.show_message)
+        shots.shot_added.connect(self.focus_shot_text)
+        shots.edit_requested.connect(lambda _row: self.focus_shot_text())
+        self.files.editor_focus_requested.connect(self.focus_shot_text)
+        editor = self.shot_editor
+        # Esc leaves the shot's fields for the list; Undo keys in any field undo the storyboard.
+        self._escape_to_list = EscapeTo(self, [editor.text_edit, editor.seconds], self.focus_shot_list)
+        self._undo_keys = DocumentUndoKeys(self, [self.title_edit, editor.seconds, self.first_frame.url_edit])
         a.paste_first_frame.triggered.connect(self.first_frame.paste)
         a.quit.triggered.connect(self.close)
         self.animatic_button.clicked.connect(a.play_animatic.trigger)
@@ -276,12 +308,27 @@ class StudioWindow(QMainWindow):
         doc.undo_stack.canUndoChanged.connect(self._on_undo_state)
         doc.undo_stack.canRedoChanged.connect(self._on_undo_state)
 
+    def focus_shot_text(self) -> None:
+        """Put the caret at the end of the selected shot's text (after New, Open, Enter/F2, Add)."""
+        edit = self.shot_editor.text_edit
+        if not edit.isEnabled():
+            self.focus_shot_list()
+            return
+        edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        edit.moveCursor(QTextCursor.MoveOperation.End)
+
+    def focus_shot_list(self) -> None:
+        self.shot_list.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
     # Panels from the queue/preview work.
 
     def install_queue_panel(self, widget: QWidget) -> None:
         self.queue_dock.setWidget(widget)
 
     def install_preview_panel(self, widget: QWidget) -> None:
+        # The panel takes focus as a whole; its ring is a style-sheet border, which a plain
+        # QWidget paints only with a styled background.
+        widget.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.preview_dock.setWidget(widget)
 
     def add_panel_dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -298,16 +345,45 @@ class StudioWindow(QMainWindow):
         first = self.job_panels is None and not self._panels_attached
         self.job_panels = JobPanels(self, engine)
         self._panels_attached = True
+        self._build_panel_menus()
         if first:
             restore_window_state(self, self.paths)  # now that every dock exists
 
     def detach_job_panels(self) -> None:
         """Remove the job panels (Settings switched the engine; new ones follow)."""
         if self.job_panels is not None:
+            self._clear_panel_menus()
             self.job_panels.dispose()
             self.job_panels = None
             self.queue_dock.setWidget(dock_placeholder("queue", "Starting the job engine…"))
             self.preview_dock.setWidget(dock_placeholder("preview", "Play a take or an animatic here (F5)."))
+
+    def _build_panel_menus(self) -> None:
+        """Menus for the queue's, takes' and preview's own actions, so each shows its shortcut
+        (Retry Ctrl+R, Play/Pause Space…) where people look for commands. The keys stay the
+        panels' (they work while that panel has focus)."""
+        self._clear_panel_menus()
+        panels = self.job_panels
+        if panels is None:
+            return
+        bar = self.menuBar()
+        for title, panel in (("&Queue", panels.queue), ("Ta&kes", panels.takes), ("&Playback", panels.preview)):
+            if panel is None:
+                continue
+            actions = [a for a in panel.actions() if a.text()]
+            if not actions:
+                continue
+            menu = QMenu(title, self)
+            menu.setObjectName(f"{title.replace('&', '').lower()}Menu")
+            menu.addActions(actions)
+            bar.insertMenu(self.view_menu.menuAction(), menu)
+            self._panel_menus.append(menu)
+
+    def _clear_panel_menus(self) -> None:
+        for menu in self._panel_menus:
+            self.menuBar().removeAction(menu.menuAction())
+            menu.deleteLater()
+        self._panel_menus = []
 
     def _on_color_scheme_changed(self, _scheme: object = None) -> None:
         if self.settings.theme == "system":

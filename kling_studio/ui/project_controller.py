@@ -1,21 +1,24 @@
-"""File handling for the window: new, open, open recent, save, save as, autosave and recovery."""
+"""File handling for the window: new, open, open recent, save, save as, autosave and recovery.
+
+It gets the few things it uses (document, actions, settings access, a message callable, a
+parent for dialogs), not the window: the window imports it, never the other way round.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMenuBar, QMessageBox, QWidget
 
 from kling_studio.domain.project_file import PROJECT_SUFFIX, ProjectFileError, storyboard_from_snapshot
 from kling_studio.services.project_io import ProjectIOError, load_project, save_project
+from kling_studio.services.settings import AppSettings
 from kling_studio.ui.recovery import RecoveryStore
-from kling_studio.ui.storyboard_document import new_storyboard
-
-if TYPE_CHECKING:
-    from kling_studio.ui.main_window import StudioWindow
+from kling_studio.ui.storyboard_document import StoryboardDocument, new_storyboard
+from kling_studio.ui.studio_actions import StudioActions
 
 log = logging.getLogger("kling_studio.ui")
 
@@ -25,17 +28,36 @@ Answer = QMessageBox.StandardButton
 
 
 class ProjectController(QObject):
-    def __init__(self, window: StudioWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.document = window.document
-        self.recovery = RecoveryStore(window.paths.recovery_dir)
+    # A storyboard was started or opened: the person's next keys belong in shot 1's text.
+    editor_focus_requested = Signal()
+
+    def __init__(
+        self,
+        document: StoryboardDocument,
+        actions: StudioActions,
+        parent: QWidget,
+        *,
+        recovery_dir: Path,
+        get_settings: Callable[[], AppSettings],
+        set_settings: Callable[[AppSettings], None],
+        show_message: Callable[[str], None],
+        menu_bar: Callable[[], QMenuBar],
+    ) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.document = document
+        self.actions = actions
+        self._get_settings = get_settings
+        self._set_settings = set_settings
+        self.show_message = show_message
+        self._menu_bar = menu_bar
+        self.recovery = RecoveryStore(recovery_dir)
         self._autosaved_revision = -1
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
-        a = window.studio_actions
+        a = actions
         a.new.triggered.connect(self.new)
         a.open.triggered.connect(self.open_dialog)
         a.save.triggered.connect(self.save)
@@ -48,7 +70,7 @@ class ProjectController(QObject):
 
     def ask_save_changes(self) -> Answer:
         return QMessageBox.question(
-            self.window,
+            self.parent_widget,
             "Unsaved changes",
             f"Save the changes to “{self.document.storyboard.title or 'Untitled'}” before closing it?",
             Answer.Save | Answer.Discard | Answer.Cancel,
@@ -57,7 +79,7 @@ class ProjectController(QObject):
 
     def ask_recover(self, when: str) -> bool:
         answer = QMessageBox.question(
-            self.window,
+            self.parent_widget,
             "Recover unsaved work?",
             f"Kling Studio closed unexpectedly with unsaved edits (last copy {when}). Restore them?",
             Answer.Yes | Answer.No,
@@ -66,20 +88,20 @@ class ProjectController(QObject):
         return answer == Answer.Yes
 
     def choose_open_path(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", self._folder(), FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open project", self._folder(), FILE_FILTER)
         return path
 
     def choose_save_path(self) -> str:
         name = (self.document.storyboard.title or "Untitled").strip().replace("/", "-") + PROJECT_SUFFIX
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save project", str(Path(self._folder()) / name), FILE_FILTER
+            self.parent_widget, "Save project", str(Path(self._folder()) / name), FILE_FILTER
         )
         if path and not path.endswith(PROJECT_SUFFIX) and not path.endswith(".json"):
             path += PROJECT_SUFFIX
         return path
 
     def show_error(self, title: str, text: str) -> None:
-        QMessageBox.warning(self.window, title, text)
+        QMessageBox.warning(self.parent_widget, title, text)
 
     # Commands.
 
@@ -96,6 +118,12 @@ class ProjectController(QObject):
         if self.confirm_discard():
             self.document.load(new_storyboard(), None)
             self.recovery.clear()
+            self._focus_first_shot()
+
+    def _focus_first_shot(self) -> None:
+        if self.document.storyboard.shots:
+            self.document.select(0, force=True)
+        self.editor_focus_requested.emit()
 
     def open_dialog(self) -> None:
         if not self.confirm_discard():
@@ -116,12 +144,14 @@ class ProjectController(QObject):
         self.recovery.clear()
         if as_copy:
             self.document.load(storyboard, None)
-            self.window.show_message(f"Opened a copy of {Path(path).name}; Save asks where to keep it")
+            self.show_message(f"Opened a copy of {Path(path).name}; Save asks where to keep it")
+            self._focus_first_shot()
             return True
         resolved = str(Path(path).resolve())
         self.document.load(storyboard, resolved)
         self._remember(resolved)
-        self.window.show_message(f"Opened {Path(path).name}")
+        self.show_message(f"Opened {Path(path).name}")
+        self._focus_first_shot()
         return True
 
     def save(self) -> bool:
@@ -143,7 +173,7 @@ class ProjectController(QObject):
         self.document.mark_saved(resolved)
         self.recovery.clear()
         self._remember(resolved)
-        self.window.show_message(f"Saved {Path(path).name}")
+        self.show_message(f"Saved {Path(path).name}")
         return True
 
     def open_snapshot(self, snapshot: object) -> bool:
@@ -156,18 +186,18 @@ class ProjectController(QObject):
             self.show_error("Cannot load this storyboard", str(exc))
             return False
         self.document.load(storyboard, None, dirty=True)
-        self.window.show_message("Loaded the job's storyboard; save it to keep it.")
+        self.show_message("Loaded the job's storyboard; save it to keep it.")
         return True
 
     def export_sheet(self) -> None:
         try:
             from kling_studio.ui.contact_sheet import ContactSheetError, export_contact_sheet
         except ImportError:
-            self.window.show_message("Contact sheets are not available in this build.")
+            self.show_message("Contact sheets are not available in this build.")
             return
         base = Path(self._folder()) / ((self.document.storyboard.title or "storyboard").replace("/", "-") + ".pdf")
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Export storyboard sheet", str(base), "PDF (*.pdf);;HTML (*.html)"
+            self.parent_widget, "Export storyboard sheet", str(base), "PDF (*.pdf);;HTML (*.html)"
         )
         if not path:
             return
@@ -176,7 +206,7 @@ class ProjectController(QObject):
         except (ContactSheetError, OSError) as exc:
             self.show_error("Cannot export the sheet", str(exc))
             return
-        self.window.show_message(f"Exported {out.name}")
+        self.show_message(f"Exported {out.name}")
 
     # Autosave and recovery.
 
@@ -201,7 +231,7 @@ class ProjectController(QObject):
             self.recovery.clear()
             return False
         self.document.load(draft.storyboard, draft.original_path, dirty=True)
-        self.window.show_message("Recovered unsaved work; save it to keep it.")
+        self.show_message("Recovered unsaved work; save it to keep it.")
         return True
 
     def shutdown(self) -> None:
@@ -212,19 +242,19 @@ class ProjectController(QObject):
     # Recent files.
 
     def _remember(self, path: str) -> None:
-        self.window.set_settings(self.window.settings.with_recent(path))
+        self._set_settings(self._get_settings().with_recent(path))
 
     def popup_recent(self) -> None:
         """From the keyboard (Ctrl+Shift+O): the recent projects, where the File menu drops down."""
-        menu = self.window.studio_actions.recent_menu
+        menu = self.actions.recent_menu
         if not menu.isVisible():
-            bar = self.window.menuBar()
+            bar = self._menu_bar()
             menu.popup(bar.mapToGlobal(bar.rect().bottomLeft()))
 
     def _fill_recent(self) -> None:
-        menu = self.window.studio_actions.recent_menu
+        menu = self.actions.recent_menu
         menu.clear()
-        recent = [p for p in self.window.settings.recent_files if Path(p).exists()]
+        recent = [p for p in self._get_settings().recent_files if Path(p).exists()]
         for p in recent:
             action = menu.addAction(Path(p).name.removesuffix(PROJECT_SUFFIX))
             action.setToolTip(p)
@@ -236,5 +266,5 @@ class ProjectController(QObject):
     def _folder(self) -> str:
         if self.document.path:
             return str(Path(self.document.path).parent)
-        recent = self.window.settings.recent_files
+        recent = self._get_settings().recent_files
         return str(Path(recent[0]).parent) if recent else str(Path.home())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QDropEvent
+from PySide6.QtGui import QAction, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QToolButton, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
@@ -15,7 +15,22 @@ from kling_studio.ui.widgets import Card
 
 
 class ShotTableView(QTableView):
-    """A table whose drops move shots through the model (an undo step), never copy rows."""
+    """A table whose drops move shots through the model (an undo step), never copy rows.
+
+    Enter or F2 on a row asks to edit that shot's text (the editor sits beside the list).
+    """
+
+    edit_requested = Signal(int)  # row
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        keys = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
+        plain = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == Qt.KeyboardModifier.NoModifier
+        row = self.currentIndex().row()
+        if event.key() in keys and plain and row >= 0:
+            self.edit_requested.emit(row)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         model = self.model()
@@ -40,6 +55,7 @@ class ShotTableView(QTableView):
 class ShotListPanel(Card):
     message = Signal(str)  # why an edit was refused, for the status bar
     shot_added = Signal()
+    edit_requested = Signal(int)  # Enter/F2 on a row: edit that shot's text
 
     def __init__(self, document: StoryboardDocument, parent: QWidget | None = None) -> None:
         self.count_label = QLabel()
@@ -67,6 +83,7 @@ class ShotListPanel(Card):
         view.setShowGrid(False)
         view.setWordWrap(False)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setTabKeyNavigation(False)  # Tab leaves the list (arrows move between rows)
         view.verticalHeader().hide()
         view.verticalHeader().setDefaultSectionSize(30)
         header = view.horizontalHeader()
@@ -74,10 +91,10 @@ class ShotListPanel(Card):
         header.setSectionResizeMode(COL_NUMBER, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_SECONDS, QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(COL_CHARS, QHeaderView.ResizeMode.Fixed)
+        # As wide as its widest counter ("1500/3072"), never clipped; the model gives a floor.
+        header.setSectionResizeMode(COL_CHARS, QHeaderView.ResizeMode.ResizeToContents)
         view.setColumnWidth(COL_NUMBER, 34)
         view.setColumnWidth(COL_SECONDS, 56)
-        view.setColumnWidth(COL_CHARS, 76)
         view.setMinimumHeight(4 * 30 + 30)
         self.view = view
         self.body.addWidget(view, 1)
@@ -143,9 +160,14 @@ class ShotListPanel(Card):
             self.document.push(MoveShotCommand(self.document, i, i + step))
 
     def _connect(self) -> None:
+        self.view.edit_requested.connect(self._edit_row)
         self.view.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.document.select(cur.row()))
         self.document.selection_changed.connect(self._show_selection)
         self.document.changed.connect(self._sync)
+
+    def _edit_row(self, row: int) -> None:
+        self.document.select(row)
+        self.edit_requested.emit(row)
 
     def _show_selection(self, row: int) -> None:
         sel = self.view.selectionModel()

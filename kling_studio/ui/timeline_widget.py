@@ -250,7 +250,7 @@ class MiniTimelineWidget(QWidget):
         p.setPen(QColor(c.muted if in_range else c.error))
         p.drawText(caption, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, hint)
         if self.hasFocus():
-            p.setPen(QPen(QColor(c.accent), 1))
+            p.setPen(QPen(QColor(c.accent), 2))  # 2 px: a 1 px antialiased ring is too faint to find
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(track.adjusted(-2, -2, 2, 2), 7, 7)
         p.end()
