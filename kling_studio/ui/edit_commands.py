@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from PySide6.QtGui import QUndoCommand
 
+from kling_studio.domain.shot_split import split_shot
 from kling_studio.domain.storyboard import FirstFrame, Shot, Storyboard, move_boundary
 from kling_studio.ui.storyboard_document import StoryboardDocument
 
@@ -99,6 +100,20 @@ class DeleteShotCommand(StoryboardCommand):
         after = document.storyboard.remove_shot(index)
         select = min(index, len(after.shots) - 1)
         super().__init__(document, after, f"Delete shot {index + 1}", select_after=select)
+
+
+class SplitShotCommand(StoryboardCommand):
+    """Shot ``index``'s text, written as shots, becomes those shots in its place (one undo step).
+
+    Raises ``ShotSplitError`` (before anything changes) when the text cannot be split.
+    """
+
+    def __init__(self, document: StoryboardDocument, index: int) -> None:
+        before = document.storyboard
+        after = split_shot(before, index)
+        count = len(after.shots) - len(before.shots) + 1
+        super().__init__(document, after, f"Split shot {index + 1} into {count} shots", select_after=index)
+        self.count = count
 
 
 class MoveShotCommand(StoryboardCommand):

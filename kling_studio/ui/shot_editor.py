@@ -1,14 +1,21 @@
-"""The editor for the selected shot: its text with a live ``n/512`` counter and its seconds."""
+"""The editor for the selected shot: its text with a live counter, its seconds, and Split into Shots.
+
+The counter is ``n/3072`` for a one-shot storyboard (a plain prompt) and ``n/512`` per shot
+otherwise. When the text looks like shots (the ``shot 1, 2, …;`` syntax or a pasted list, one
+shot per line) a bar under it offers **Split into shots**, an undoable edit.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QSpinBox, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
-from kling_studio.ui.edit_commands import EditShotTextCommand, SetShotSecondsCommand
-from kling_studio.ui.shot_table_model import shot_char_count
+from kling_studio.domain.multishot import looks_multishot
+from kling_studio.domain.shot_split import ShotSplitError, offers_split, split_shot
+from kling_studio.ui.edit_commands import EditShotTextCommand, SetShotSecondsCommand, SplitShotCommand
+from kling_studio.ui.shot_table_model import WIDEST_COUNTER, shot_char_budget, shot_char_count, shot_char_tooltip
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.widgets import Card, counter_style, set_style_name
 
@@ -26,12 +33,16 @@ class ShotTextEdit(QPlainTextEdit):
 
 
 class ShotEditorPanel(Card):
+    message = Signal(str)  # why a split was refused, for the status bar
+
     def __init__(self, document: StoryboardDocument, parent: QWidget | None = None) -> None:
         self.counter = QLabel()
         self.counter.setAccessibleName("Shot character count")
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         super().__init__("Shot", parent, trailing=self.counter)
         self.document = document
         self._updating = False
+        self._split_action: QAction | None = None
         self._build_ui()
         self._connect()
         self._show_shot()
@@ -49,6 +60,7 @@ class ShotEditorPanel(Card):
         font.setPointSizeF(font.pointSizeF() + 1)
         self.text_edit.setFont(font)
         self.body.addWidget(self.text_edit, 1)
+        self._build_split_bar()
 
         row = QHBoxLayout()
         row.setSpacing(8)
@@ -67,6 +79,69 @@ class ShotEditorPanel(Card):
         self.hint.setObjectName("hint")
         row.addWidget(self.hint)
         self.body.addLayout(row)
+
+    def _build_split_bar(self) -> None:
+        self.split_bar = QFrame()
+        self.split_bar.setObjectName("splitBar")
+        bar = QHBoxLayout(self.split_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(8)
+        self.split_label = QLabel()
+        self.split_label.setObjectName("hint")
+        self.split_label.setWordWrap(True)
+        self.split_label.setAccessibleName("Split into shots")
+        self.split_button = QPushButton("Split into shots")
+        self.split_button.setObjectName("splitButton")
+        self.split_button.setToolTip("Turn this text into real shots (Ctrl+Shift+L); Ctrl+Z puts it back")
+        self.split_button.clicked.connect(self.split_into_shots)
+        bar.addWidget(self.split_label, 1)
+        bar.addWidget(self.split_button)
+        self.split_bar.hide()
+        self.body.addWidget(self.split_bar)
+
+    def bind_split_action(self, action: QAction) -> None:
+        """Edit → Split into Shots runs this panel's split and is enabled when the offer shows."""
+        self._split_action = action
+        action.triggered.connect(self.split_into_shots)
+        self._show_split_offer()
+
+    def split_into_shots(self) -> bool:
+        """Replace the selected shot by the shots its text describes; False (and why) when it cannot."""
+        index = self.document.selected
+        try:
+            command = SplitShotCommand(self.document, index)
+        except ShotSplitError as exc:
+            self._show_split_offer(error=str(exc))
+            self.message.emit(str(exc))
+            return False
+        self.document.push(command)
+        self.message.emit(f"Split into {command.count} shots. Undo (Ctrl+Z) puts the text back as one shot.")
+        return True
+
+    def _show_split_offer(self, error: str | None = None) -> None:
+        shots = self.document.storyboard.shots
+        index = self.document.selected
+        text = shots[index].text if 0 <= index < len(shots) else ""
+        offered = offers_split(text)
+        if self._split_action is not None:
+            self._split_action.setEnabled(offered)
+        self.split_bar.setVisible(offered)
+        if not offered:
+            return
+        if error is None:
+            try:
+                count = len(split_shot(self.document.storyboard, index).shots) - len(shots) + 1
+            except ShotSplitError as exc:
+                error = str(exc)
+        if error is not None:
+            self.split_label.setText(error)
+            set_style_name(self.split_label, "inlineError")
+            self.split_button.setText("Split into shots")
+            return
+        form = "is written as" if looks_multishot(text) else "has one line for each of"
+        self.split_label.setText(f"This text {form} {count} shots.")
+        set_style_name(self.split_label, "hint")
+        self.split_button.setText(f"Split into {count} shots")
 
     def _connect(self) -> None:
         self.text_edit.textChanged.connect(self._on_text_changed)
@@ -101,6 +176,7 @@ class ShotEditorPanel(Card):
                 self.title_label.setText("SHOT")
                 self.text_edit.setPlainText("")
                 self.counter.setText("")
+                self._show_split_offer()
                 return
             shot = shots[index]
             self.title_label.setText(f"SHOT {index + 1}")
@@ -113,10 +189,14 @@ class ShotEditorPanel(Card):
                 self.text_edit.setTextCursor(cursor)
             if self.seconds.value() != shot.duration:
                 self.seconds.setValue(max(self.seconds.minimum(), shot.duration))
-            limit = KLING_3_TURBO.max_shot_chars
+            limit, advisory = shot_char_budget(len(shots))
             chars = shot_char_count(shot, len(shots))
             self.counter.setText(f"{chars}/{limit}")
-            set_style_name(self.counter, counter_style(chars, int(limit * 0.85), limit))
+            self.counter.setToolTip(shot_char_tooltip(chars, len(shots)))
+            set_style_name(self.counter, counter_style(chars, advisory, limit))
+            # Wide enough for any count, so the counter never clips nor makes the title jump.
+            self.counter.setMinimumWidth(self.counter.fontMetrics().horizontalAdvance(WIDEST_COUNTER))
             self.hint.setText("Line breaks become spaces in the prompt" if len(shots) > 1 else "")
+            self._show_split_offer()
         finally:
             self._updating = False

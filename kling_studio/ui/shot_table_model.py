@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication
 
 from kling_studio.domain.compiler import sanitize_shot_text
 from kling_studio.domain.limits import KLING_3_TURBO
@@ -26,13 +26,34 @@ SHOT_MIME = "application/x-kling-studio-shot-row"
 
 _HEADERS = {COL_NUMBER: "#", COL_TEXT: "Shot", COL_SECONDS: "Sec", COL_CHARS: "Chars"}
 _ModelIndex = QModelIndex | QPersistentModelIndex
+_CELL_PADDING = 20  # the item padding of the style sheet and the focus frame, both sides
 
 
 def shot_char_count(shot: Shot, shot_count: int) -> int:
-    """Characters this shot's text takes in the compiled prompt (what the 512 budget counts)."""
+    """Characters this shot's text takes in the compiled prompt (what its budget counts)."""
     if shot_count <= 1:
         return len(shot.text.strip())
     return len(sanitize_shot_text(shot.text)[0])
+
+
+def shot_char_budget(shot_count: int) -> tuple[int, int]:
+    """(limit, advisory) for one shot's text: the whole prompt's for a one-shot storyboard, else a shot's."""
+    return KLING_3_TURBO.shot_char_limit(shot_count), KLING_3_TURBO.shot_char_advisory(shot_count)
+
+
+def shot_char_tooltip(chars: int, shot_count: int) -> str:
+    limit, advisory = shot_char_budget(shot_count)
+    if shot_count <= 1:
+        return (
+            f"{chars} of {limit} characters: one shot is a plain prompt "
+            f"(APIMart recommends at most {advisory}; a storyboard of 2–6 shots allows "
+            f"{KLING_3_TURBO.max_shot_chars} a shot)"
+        )
+    return f"{chars} of {limit} characters allowed per shot in a storyboard of 2–{KLING_3_TURBO.max_shots} shots"
+
+
+# The widest counter the column must hold without clipping: five-digit counts over the limit.
+WIDEST_COUNTER = f"88888/{KLING_3_TURBO.max_prompt_chars}"
 
 
 def first_line(text: str) -> str:
@@ -64,6 +85,11 @@ class ShotTableModel(QAbstractTableModel):
             return _HEADERS.get(section)
         if role == Qt.ItemDataRole.TextAlignmentRole and section != COL_TEXT:
             return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.SizeHintRole and section == COL_CHARS:
+            # With ResizeToContents the column is at least this wide, so it does not jump while
+            # typing, and never narrower than its widest cell (the cells' own hints).
+            metrics = QFontMetrics(QGuiApplication.font())
+            return QSize(metrics.horizontalAdvance(WIDEST_COUNTER) + _CELL_PADDING, metrics.height() + 8)
         return None
 
     def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -72,7 +98,7 @@ class ShotTableModel(QAbstractTableModel):
         shot = self._shots[index.row()]
         col = index.column()
         chars = shot_char_count(shot, len(self._shots))
-        limit = KLING_3_TURBO.max_shot_chars
+        limit, advisory = shot_char_budget(len(self._shots))
         if role == RAW_VALUE_ROLE:
             return {COL_NUMBER: index.row() + 1, COL_TEXT: shot.text, COL_SECONDS: shot.duration, COL_CHARS: chars}.get(
                 col
@@ -88,7 +114,7 @@ class ShotTableModel(QAbstractTableModel):
                 return f"{chars}/{limit}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_CHARS:
-                return f"{chars} of {limit} characters allowed per shot"
+                return shot_char_tooltip(chars, len(self._shots))
             if col == COL_TEXT and shot.text:
                 return shot.text[:600]
         if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_TEXT:
@@ -98,7 +124,7 @@ class ShotTableModel(QAbstractTableModel):
             if col == COL_CHARS:
                 if chars > limit:
                     return QColor(c.error)
-                if chars > limit * 0.85:
+                if chars > advisory:
                     return QColor(c.warning)
                 return QColor(c.success)
             if col == COL_NUMBER or (col == COL_TEXT and not shot.text.strip()):

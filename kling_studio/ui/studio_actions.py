@@ -37,6 +37,12 @@ class StudioActions(QObject):
         self.quit = a("&Quit", None, _seq("Ctrl+Q"), "Quit Kling Studio")
         self.undo = a("&Undo", "edit-undo", _seq("Ctrl+Z"), "Undo the last edit")
         self.redo = a("&Redo", "edit-redo", _seq("Ctrl+Shift+Z", "Ctrl+Y"), "Redo")
+        self.split_shots = a(
+            "Split into &Shots",
+            "shot-duplicate",
+            _seq("Ctrl+Shift+L"),
+            "Turn the selected shot's text into shots: shot 1, 2, …; shot 2, 3, …; or one shot per line (3s optional)",
+        )
         self.add_shot = a("&Add Shot", "shot-add", _seq("Ctrl+T"), "Add a shot after the selected one")
         self.duplicate_shot = a("&Duplicate Shot", "shot-duplicate", _seq("Ctrl+D"), "Duplicate the selected shot")
         self.delete_shot = a("De&lete Shot", "shot-delete", _seq("Del", "Ctrl+Backspace"), "Delete the selected shot")
@@ -109,6 +115,8 @@ class StudioActions(QObject):
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")
         edit.addActions([self.undo, self.redo])
+        edit.addSeparator()
+        edit.addAction(self.split_shots)
         edit.addSeparator()
         edit.addAction(self.paste_first_frame)
         edit.addSeparator()
