@@ -73,6 +73,9 @@ class InstanceServer(QObject):
         return True
 
     def close(self) -> None:
+        for socket in list(self._buffers):
+            socket.abort()
+        self._buffers.clear()
         self._server.close()
 
     def _on_connection(self) -> None:
@@ -81,14 +84,19 @@ class InstanceServer(QObject):
             if socket is None:
                 break
             self._buffers[socket] = b""
-            socket.readyRead.connect(lambda s=socket: self._on_ready(s))
-            socket.disconnected.connect(lambda s=socket: self._forget(s))
+            socket.readyRead.connect(self._on_ready)
+            socket.disconnected.connect(self._forget)
 
-    def _forget(self, socket: QLocalSocket) -> None:
-        self._buffers.pop(socket, None)
-        socket.deleteLater()
+    def _forget(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._buffers.pop(socket, None)
+            socket.deleteLater()
 
-    def _on_ready(self, socket: QLocalSocket) -> None:
+    def _on_ready(self) -> None:
+        socket = self.sender()
+        if not isinstance(socket, QLocalSocket):
+            return
         data = self._buffers.get(socket, b"") + bytes(socket.readAll().data())
         if b"\n" not in data:
             if len(data) > MAX_MESSAGE:
