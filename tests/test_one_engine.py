@@ -167,9 +167,8 @@ def test_a_lock_held_in_a_killed_process_is_free_again(tmp_path: Path) -> None:
 
 
 def test_a_second_lock_in_the_same_process_is_refused_and_names_the_window(tmp_path: Path) -> None:
-    with EngineLock(tmp_path, KIND_GUI):
-        with pytest.raises(EngineLockHeld) as refused:
-            EngineLock(tmp_path, KIND_CLI, "submit").acquire()
+    with EngineLock(tmp_path, KIND_GUI), pytest.raises(EngineLockHeld) as refused:
+        EngineLock(tmp_path, KIND_CLI, "submit").acquire()
     assert str(refused.value).startswith(f"the Kling Studio window (pid {os.getpid()}) is running the queue")
     EngineLock(tmp_path, KIND_CLI, "submit").acquire().release()  # free again after release
 
