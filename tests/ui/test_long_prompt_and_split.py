@@ -55,9 +55,7 @@ def paste(text: str) -> None:
 def diagnostics(window: StudioWindow) -> list[tuple[str, str]]:
     """(severity, message) of each row the diagnostics list shows."""
     model = window.prompt_preview.diagnostics
-    return [
-        (str(model.index(r).data(SEVERITY_ROLE)), str(model.index(r).data())) for r in range(model.rowCount())
-    ]
+    return [(str(model.index(r).data(SEVERITY_ROLE)), str(model.index(r).data())) for r in range(model.rowCount())]
 
 
 def assert_label_not_clipped(label: QLabel) -> None:
