@@ -254,6 +254,7 @@ class StudioWindow(QMainWindow):
             shots.down_button,
             self.timeline,
             self.shot_editor.text_edit,
+            self.shot_editor.split_button,  # shown only when the text looks like shots
             self.shot_editor.seconds,
             self.generation_panel.resolution,
             self.generation_panel.aspect_ratio,

@@ -114,7 +114,10 @@ class ShotEditorPanel(Card):
             self._show_split_offer(error=str(exc))
             self.message.emit(str(exc))
             return False
+        from_button = self.split_button.hasFocus()
         self.document.push(command)
+        if from_button:  # the bar hides with the offer: keep the keyboard in the (first new) shot's text
+            self.text_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self.message.emit(f"Split into {command.count} shots. Undo (Ctrl+Z) puts the text back as one shot.")
         return True
 

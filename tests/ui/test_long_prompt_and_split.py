@@ -274,3 +274,17 @@ async def test_split_is_in_the_edit_menu_with_its_shortcut_and_idle_for_plain_te
     QTest.keyClick(focused(), Qt.Key.Key_Return)
     QTest.keyClicks(focused(), "a hare")
     assert action.isEnabled() and window.shot_editor.split_bar.isVisible()
+
+
+async def test_tab_from_the_text_reaches_the_split_button_and_space_splits(qtbot) -> None:
+    window = make_window(qtbot)
+    focus_shot_text(window)
+    QTest.keyClick(focused(), Qt.Key.Key_Tab)
+    assert focused() is window.shot_editor.seconds  # no offer: the hidden button is skipped
+    focus_shot_text(window)
+    paste("A girl walks 2s\nThunder 3s")
+    QTest.keyClick(focused(), Qt.Key.Key_Tab)
+    assert focused() is window.shot_editor.split_button
+    QTest.keyClick(focused(), Qt.Key.Key_Space)
+    assert [(s.text, s.duration) for s in window.document.storyboard.shots] == [("A girl walks", 2), ("Thunder", 3)]
+    assert focused() is window.shot_editor.text_edit  # typing goes on in shot 1
