@@ -1,8 +1,10 @@
-"""The storyboard as a printable contact sheet: PDF (Qt's QPdfWriter), HTML, or any QPrinter.
+"""The storyboard as a printable contact sheet: PDF, HTML, or any QPrinter.
 
-One HTML layout serves every output. For PDF and printing it is laid out by QTextDocument with
-the first-frame thumbnail added as a document resource; the HTML file embeds the thumbnail as a
-data URI so it stands alone. Needs a QGuiApplication (fonts); call it from the GUI thread.
+The PDF file is the storyboard PDF of ``services.storyboard_pdf`` (the same one
+``kling-studio export --format pdf`` writes: animatic-card stills, real text, sRGB). HTML and
+printing share one HTML layout laid out by QTextDocument with the first-frame thumbnail added as a
+document resource; the HTML file embeds the thumbnail as a data URI so it stands alone. Needs a
+QGuiApplication (fonts) for HTML and printing; call it from the GUI thread.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import html
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, Qt, QUrl
-from PySide6.QtGui import QFont, QImage, QPagedPaintDevice, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl
+from PySide6.QtGui import QFont, QImage, QPagedPaintDevice, QTextDocument
 
 from kling_studio import __version__
 from kling_studio.domain.storyboard import Storyboard, shot_start_times
@@ -125,27 +127,15 @@ def print_contact_sheet(storyboard: Storyboard, device: QPagedPaintDevice) -> No
     contact_sheet_document(storyboard).print_(device)
 
 
-def export_pdf(storyboard: Storyboard, out_path: str | os.PathLike[str]) -> Path:
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    writer = QPdfWriter(str(out))
-    writer.setResolution(PDF_RESOLUTION)
-    writer.setTitle(storyboard.title)
-    writer.setCreator(f"Kling Studio {__version__}")
-    layout = QPageLayout(
-        QPageSize(QPageSize.PageSizeId.A4),
-        QPageLayout.Orientation.Portrait,
-        QMarginsF(0, 0, 0, 0),  # QTextDocument.print_ adds its own 2 cm margin and the page numbers
-        QPageLayout.Unit.Millimeter,
-    )
-    if not writer.setPageLayout(layout):
-        raise ContactSheetError("The PDF page layout was refused.")
-    doc = contact_sheet_document(storyboard)
-    doc.print_(writer)
-    del writer  # finishes the file
-    if not out.is_file() or out.stat().st_size == 0:
-        raise ContactSheetError(f"Could not write {out}.")
-    return out
+def export_pdf(
+    storyboard: Storyboard, out_path: str | os.PathLike[str], *, project_path: str | os.PathLike[str] | None = None
+) -> Path:
+    from kling_studio.services.storyboard_pdf import StoryboardPdfError, export_storyboard_pdf
+
+    try:
+        return export_storyboard_pdf(storyboard, out_path, project_path=project_path)
+    except StoryboardPdfError as exc:
+        raise ContactSheetError(str(exc)) from None
 
 
 def export_html(storyboard: Storyboard, out_path: str | os.PathLike[str]) -> Path:
@@ -158,11 +148,17 @@ def export_html(storyboard: Storyboard, out_path: str | os.PathLike[str]) -> Pat
     return out
 
 
-def export_contact_sheet(storyboard: Storyboard, out_path: str | os.PathLike[str], *, fmt: str | None = None) -> Path:
+def export_contact_sheet(
+    storyboard: Storyboard,
+    out_path: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    project_path: str | os.PathLike[str] | None = None,
+) -> Path:
     """Write a PDF or HTML contact sheet, chosen by ``out_path``'s suffix or ``fmt`` ("pdf"/"html")."""
     kind = fmt.lower().lstrip(".") if fmt else _FORMATS.get(Path(out_path).suffix.lower())
     if kind == "pdf":
-        return export_pdf(storyboard, out_path)
+        return export_pdf(storyboard, out_path, project_path=project_path)
     if kind in ("html", "htm"):
         return export_html(storyboard, out_path)
     raise ContactSheetError(f"Unknown contact sheet format for {Path(out_path).name!r}; use .pdf or .html.")

@@ -202,7 +202,7 @@ class ProjectController(QObject):
         if not path:
             return
         try:
-            out = export_contact_sheet(self.document.storyboard, path)
+            out = export_contact_sheet(self.document.storyboard, path, project_path=self.document.path)
         except (ContactSheetError, OSError) as exc:
             self.show_error("Cannot export the sheet", str(exc))
             return

@@ -1,4 +1,6 @@
-"""File → Export Take for Editor: the selected take as .otio, .fcpxml or .edl (services.editor_export).
+"""File → Export Take for Editor: the selected take as .otio, .fcpxml, .edl or a storyboard .pdf.
+
+The same service as ``kling-studio export`` (``services.editor_export.export_job``).
 
 The export probes the MP4 with PyAV, so it runs in an executor; the window only asks for a
 file name and reports the result.
@@ -27,6 +29,7 @@ EDITOR_FILTERS = {
     "OpenTimelineIO (*.otio)": ".otio",
     "Final Cut Pro XML (*.fcpxml)": ".fcpxml",
     "CMX 3600 EDL (*.edl)": ".edl",
+    "Storyboard PDF with stills from this take (*.pdf)": ".pdf",
 }
 NO_TAKE = "Select a finished take in the Queue or Takes list first, then export it for your editor."
 
@@ -72,12 +75,13 @@ class TakeExporter(QObject):
 
     async def export(self, job: JobRecord, path: str) -> Path | None:
         from kling_studio.services.editor_export import EditorExportError, export_job
+        from kling_studio.services.storyboard_pdf import StoryboardPdfError
 
         loop = asyncio.get_running_loop()
         self.window.show_message(f"Exporting {Path(path).name}…", 0)
         try:
             out = await loop.run_in_executor(None, export_job, job, path)
-        except (EditorExportError, OSError) as exc:
+        except (EditorExportError, StoryboardPdfError, OSError) as exc:
             self.window.show_message(f"Cannot export the take: {exc}", 0)
             return None
         self.window.show_message(f"Exported {out.name} — open it in your editor; the shots are markers.")
