@@ -112,7 +112,9 @@ class SplitShotCommand(StoryboardCommand):
         before = document.storyboard
         after = split_shot(before, index)
         count = len(after.shots) - len(before.shots) + 1
-        super().__init__(document, after, f"Split shot {index + 1} into {count} shots", select_after=index)
+        super().__init__(
+            document, after, f"Split shot {index + 1} into {count} shot{'s' if count != 1 else ''}", select_after=index
+        )
         self.count = count
 
 

@@ -20,6 +20,10 @@ from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.widgets import Card, counter_style, set_style_name
 
 
+def _shots(count: int) -> str:
+    return f"{count} shot{'s' if count != 1 else ''}"
+
+
 class ShotTextEdit(QPlainTextEdit):
     """Leaves Undo/Redo to the window: the document's stack, not the widget, owns history."""
 
@@ -43,6 +47,7 @@ class ShotEditorPanel(Card):
         self.document = document
         self._updating = False
         self._split_action: QAction | None = None
+        self._refused_text: str | None = None  # the text a split was refused for, while unchanged
         self._build_ui()
         self._connect()
         self._show_shot()
@@ -118,33 +123,47 @@ class ShotEditorPanel(Card):
         self.document.push(command)
         if from_button:  # the bar hides with the offer: keep the keyboard in the (first new) shot's text
             self.text_edit.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.message.emit(f"Split into {command.count} shots. Undo (Ctrl+Z) puts the text back as one shot.")
+        self.message.emit(f"Split into {_shots(command.count)}. Undo (Ctrl+Z) puts the text back as one shot.")
         return True
 
     def _show_split_offer(self, error: str | None = None) -> None:
+        """Offer Split when the text looks like shots.
+
+        A text in the shot syntax that cannot be split shows why at once (the compiler refuses it
+        too); plain lines that cannot (a prompt of seven paragraphs, say) are not nagged about —
+        the reason shows only once the person asks for Split, until the text changes.
+        """
         shots = self.document.storyboard.shots
         index = self.document.selected
         text = shots[index].text if 0 <= index < len(shots) else ""
         offered = offers_split(text)
         if self._split_action is not None:
             self._split_action.setEnabled(offered)
-        self.split_bar.setVisible(offered)
-        if not offered:
-            return
-        if error is None:
+        if error is not None:
+            self._refused_text = text
+        count = 0
+        if offered and error is None:
             try:
                 count = len(split_shot(self.document.storyboard, index).shots) - len(shots) + 1
             except ShotSplitError as exc:
-                error = str(exc)
+                if looks_multishot(text) or text == self._refused_text:
+                    error = str(exc)
+                else:
+                    offered = False
+        self.split_bar.setVisible(offered)
+        if not offered:
+            return
         if error is not None:
             self.split_label.setText(error)
             set_style_name(self.split_label, "inlineError")
             self.split_button.setText("Split into shots")
             return
-        form = "is written as" if looks_multishot(text) else "has one line for each of"
-        self.split_label.setText(f"This text {form} {count} shots.")
+        if looks_multishot(text):
+            self.split_label.setText(f"This text is written as {_shots(count)} (shot 1, 2, …;).")
+        else:
+            self.split_label.setText(f"{count} lines: one shot each?")
         set_style_name(self.split_label, "hint")
-        self.split_button.setText(f"Split into {count} shots")
+        self.split_button.setText(f"Split into {_shots(count)}")
 
     def _connect(self) -> None:
         self.text_edit.textChanged.connect(self._on_text_changed)

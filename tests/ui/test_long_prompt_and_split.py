@@ -216,7 +216,7 @@ async def test_a_valid_storyboard_in_one_shot_warns_and_splits_from_the_inline_b
     assert severity == "warning" and "Split into Shots" in message
     assert window.submit_button.isEnabled()  # the server would take it as it is
     editor = window.shot_editor
-    assert editor.split_label.text() == "This text is written as 2 shots."
+    assert editor.split_label.text() == "This text is written as 2 shots (shot 1, 2, …;)."
     qtbot.mouseClick(editor.split_button, Qt.MouseButton.LeftButton)
     assert [(s.text, s.duration) for s in window.document.storyboard.shots] == [
         ("a girl walks to the window", 2),
@@ -230,7 +230,7 @@ async def test_a_pasted_shot_list_becomes_a_storyboard_in_one_step(qtbot) -> Non
     focus_shot_text(window)
     paste("3s  A girl walks toward a rain-streaked window\n\nClose-up of her reflection 4 s\nWide view of the street\n")
     editor = window.shot_editor
-    assert editor.split_label.text() == "This text has one line for each of 3 shots."
+    assert editor.split_label.text() == "3 lines: one shot each?"
     assert editor.split_button.text() == "Split into 3 shots"
     window.studio_actions.split_shots.trigger()  # Edit → Split into Shots
     assert [(s.text, s.duration) for s in window.document.storyboard.shots] == [
@@ -249,14 +249,33 @@ async def test_too_many_lines_is_a_clear_error_and_nothing_changes(qtbot) -> Non
     paste("\n".join(f"line {i}" for i in range(1, 8)))
     before = window.document.storyboard
     editor = window.shot_editor
-    assert editor.split_bar.isVisible()
-    assert "at most 6" in editor.split_label.text()
-    assert editor.split_label.objectName() == "inlineError"
+    # Seven paragraphs may be a plain prompt: no nagging bar, but Split is there when asked for.
+    assert not editor.split_bar.isVisible()
+    assert window.studio_actions.split_shots.isEnabled()
     steps = window.document.undo_stack.count()
     QTest.keyClick(focused(), Qt.Key.Key_L, CTRL_SHIFT)
     assert window.document.storyboard == before
     assert window.document.undo_stack.count() == steps
     assert "at most 6" in window.statusBar().currentMessage()
+    assert editor.split_bar.isVisible() and "at most 6" in editor.split_label.text()
+    assert editor.split_label.objectName() == "inlineError"
+    # Deleting a line makes it splittable: the error gives way to the offer.
+    QTest.keyClick(focused(), Qt.Key.Key_End, CTRL)
+    QTest.keyClick(focused(), Qt.Key.Key_Home, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(focused(), Qt.Key.Key_Backspace)
+    QTest.keyClick(focused(), Qt.Key.Key_Backspace)
+    assert editor.split_button.text() == "Split into 6 shots"
+    assert editor.split_label.objectName() == "hint"
+
+
+async def test_a_storyboard_in_the_shot_syntax_that_cannot_split_says_why_at_once(qtbot) -> None:
+    window = make_window(qtbot)
+    focus_shot_text(window)
+    paste("shot 1, 2, a; shot 2, 0, b;")
+    editor = window.shot_editor
+    assert editor.split_bar.isVisible() and editor.split_label.objectName() == "inlineError"
+    assert "Shot 2 lasts 0 s" in editor.split_label.text()
+    assert [sev for sev, _m in diagnostics(window)] == ["error", "error"]  # 0 s, and 2 s ≠ the shot's 5 s
 
 
 async def test_split_is_in_the_edit_menu_with_its_shortcut_and_idle_for_plain_text(qtbot) -> None:
