@@ -27,7 +27,11 @@ echo "desktop-file-validate: $(command -v desktop-file-validate); $(appstreamcli
 
 step "desktop entry"
 desktop-file-validate "packaging/$APP_ID.desktop"
-echo "ok: packaging/$APP_ID.desktop"
+# The command the entry starts must be one that both the wheel and the PyInstaller bundle provide.
+exec_cmd=$(sed -n 's/^Exec=\([^ ]*\).*/\1/p' "packaging/$APP_ID.desktop")
+tryexec_cmd=$(sed -n 's/^TryExec=//p' "packaging/$APP_ID.desktop")
+[ "$exec_cmd" = "$tryexec_cmd" ] || { echo "Exec ($exec_cmd) and TryExec ($tryexec_cmd) name different commands" >&2; exit 1; }
+echo "ok: packaging/$APP_ID.desktop starts '$exec_cmd'"
 
 step "AppStream metainfo"
 appstreamcli validate --no-net "packaging/$APP_ID.metainfo.xml"
@@ -51,6 +55,7 @@ PYEOF
 "$scratch/venv/bin/python" -m pip install --quiet --no-deps "$wheel"
 "$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))' > "$("$scratch/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/venv-deps.pth"
 test -x "$scratch/venv/bin/kling-studio-gui"
+test -x "$scratch/venv/bin/$exec_cmd" || { echo "the wheel does not install the desktop entry's command $exec_cmd" >&2; exit 1; }
 "$scratch/venv/bin/kling-studio" --version
 sample=$(cd "$scratch" && "$scratch/venv/bin/python" -c 'import kling_studio, pathlib; print(pathlib.Path(kling_studio.__file__).parent / "resources/sample/sample.kling.json")')
 case "$sample" in "$scratch"/venv/*) ;; *) echo "kling_studio was imported from $sample, not the wheel" >&2; exit 1;; esac
@@ -63,6 +68,10 @@ if [ "${KLING_SKIP_BUILD:-0}" = 1 ] && [ -x "$APP" ]; then
 else
   PY="$PY" packaging/build.sh
 fi
+
+step "desktop entry command in the bundle"
+test -x "dist/kling-studio/$exec_cmd" || { echo "the bundle has no $exec_cmd (the desktop entry's Exec)" >&2; exit 1; }
+echo "ok: dist/kling-studio/$exec_cmd"
 
 step "bundled resources and adapters"
 internal=dist/kling-studio/_internal

@@ -1,12 +1,14 @@
 """Video thumbnails for the queue and the takes list, made off the GUI thread.
 
-A frame is decoded with PyAV in a worker of a private ``QThreadPool`` and saved next to the
-video as ``<video>.thumb.png`` so the next start finds it without decoding again. Only the
-GUI thread turns the PNG into a ``QPixmap`` (pixmaps are not thread-safe).
+A frame is decoded with PyAV in a worker thread and saved as a PNG in the XDG cache folder
+(``<cache>/thumbnails/<sha1 of the video's absolute path and mtime>.png``), never beside the
+user's videos or in an ``--out`` folder; a changed video gets a new key, so a stale picture is
+never shown. Only the GUI thread turns the PNG into a ``QPixmap`` (pixmaps are not thread-safe).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import queue
@@ -19,21 +21,28 @@ from PySide6.QtGui import QPixmap
 
 log = logging.getLogger("kling_studio.ui.thumbnails")
 
-THUMB_SUFFIX = ".thumb.png"
 THUMB_SIZE = (128, 72)
 FRAME_AT_SECONDS = 0.5  # a little in, past any fade from black
 
 
+def thumbnail_dir() -> Path:
+    from kling_studio.services.paths import app_paths
+
+    return app_paths().cache_dir / "thumbnails"
+
+
 def thumbnail_path(video_path: str) -> Path:
-    return Path(video_path + THUMB_SUFFIX)
+    """The cached PNG for this video as it is now (raises OSError when the video is gone)."""
+    absolute = os.path.abspath(video_path)
+    key = f"{absolute}\0{os.stat(absolute).st_mtime_ns}".encode("utf-8", "surrogateescape")
+    return thumbnail_dir() / (hashlib.sha1(key).hexdigest() + ".png")
 
 
 def make_thumbnail(video_path: str, size: tuple[int, int] = THUMB_SIZE) -> str | None:
-    """Blocking: decode one frame and write the PNG beside the video; returns its path or None."""
-    out = thumbnail_path(video_path)
+    """Blocking: decode one frame and write the PNG to the cache; returns its path or None."""
     try:
-        video_mtime = os.stat(video_path).st_mtime
-        if out.exists() and out.stat().st_mtime >= video_mtime:
+        out = thumbnail_path(video_path)
+        if out.exists():
             return str(out)
     except OSError as exc:  # no video (moved, deleted, other disk): no thumbnail, and no decoder loaded
         log.info("no thumbnail for %s: %s", video_path, exc)
@@ -51,7 +60,8 @@ def make_thumbnail(video_path: str, size: tuple[int, int] = THUMB_SIZE) -> str |
         if image is None:
             return None
         image.thumbnail(size)
-        tmp = out.with_name(out.name + ".tmp")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f"{out.name}.{threading.get_ident()}.tmp")
         image.save(tmp, format="PNG")
         os.replace(tmp, out)
         return str(out)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QTableView
 
 from kling_studio.domain.jobs import JobState
+from kling_studio.services.paths import app_paths
 from kling_studio.ui.preview_sample import write_sample_video
 from kling_studio.ui.queue_demo import DemoEngine, demo_engine, make_job
 from kling_studio.ui.queue_job_rows import JOB_ID_ROLE, RAW_ROLE
@@ -184,7 +185,7 @@ def test_filter_by_state_and_search_by_title(tmp_path: Path) -> None:
     model.thumbnails.close()
 
 
-def test_thumbnail_is_made_off_thread_and_cached_beside_the_video(
+def test_thumbnail_is_made_off_thread_and_cached_in_the_cache_folder(
     qtbot, model: QueueTableModel, tmp_path: Path
 ) -> None:
     video = write_sample_video(tmp_path / "take.mp4", (1, 1), size=(96, 64), fps=8)
@@ -197,6 +198,8 @@ def test_thumbnail_is_made_off_thread_and_cached_beside_the_video(
     pixmap = index.data(Qt.ItemDataRole.DecorationRole)
     assert pixmap is not None and not pixmap.isNull()
     assert thumbnail_path(str(video)).is_file()
+    assert thumbnail_path(str(video)).is_relative_to(app_paths().cache_dir)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.mp4"]  # nothing beside the user's video
 
 
 def test_cost_column_prefers_actual_over_estimate(model: QueueTableModel) -> None:
