@@ -25,16 +25,18 @@ import httpx
 
 from kling_studio import __version__
 from kling_studio.domain.limits import KLING_3_TURBO, MB
-from kling_studio.services.api_download import ProgressCallback, check_download_url, download_file
+from kling_studio.services.api_body import ACCEPT_ENCODING, read_capped
+from kling_studio.services.api_download import ProgressCallback, Verifier, check_download_url, download_file
 from kling_studio.services.api_errors import (
     KlingAPIError,
     NotFoundError,
     ProtocolError,
     ValidationError,
+    deadline_error,
     error_for_status,
     error_from_response,
     looks_like_html,
-    network_error,
+    request_error,
     scrub,
     server_text,
 )
@@ -49,6 +51,7 @@ from kling_studio.services.api_guards import (
 from kling_studio.services.api_models import TaskStatus, parse_submit, parse_upload
 from kling_studio.services.redact import register_secret
 from kling_studio.services.retry import (
+    Deadlines,
     RetryPolicy,
     is_retryable_read,
     is_retryable_submit,
@@ -108,6 +111,7 @@ class KlingClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         response_version: str | None = None,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self._base = check_base_url(base_url)
         key = clean_key(api_key)
@@ -117,6 +121,7 @@ class KlingClient:
             raise ValueError("The response version must be visible ASCII characters, e.g. 2026-07-27.")
         self._response_version = response_version
         self._retry = retry or RetryPolicy()
+        self._deadlines = deadlines or Deadlines()
         self._sleep = sleep
         self._log_filter = RedactFilter(self._secret) if self._secret else None
         if self._log_filter is not None:
@@ -226,6 +231,7 @@ class KlingClient:
             what="upload the first-frame image",
             retryable=is_retryable_read,
             files={"file": (name, data, ctype)},
+            deadline=self._deadlines.upload,
         )
         return parse_upload(payload)
 
@@ -245,8 +251,21 @@ class KlingClient:
         return payload
 
     @_redacting
-    async def download(self, url: str, dest: Path, on_progress: ProgressCallback | None = None) -> Path:
-        """Fetch a result video to ``dest`` (atomically); ``on_progress(done, total or None)``."""
+    async def download(
+        self,
+        url: str,
+        dest: Path,
+        on_progress: ProgressCallback | None = None,
+        *,
+        max_bytes: int | None = None,
+        verify: Verifier | None = None,
+    ) -> Path:
+        """Fetch a result video to ``dest`` (atomically); ``on_progress(done, total or None)``.
+
+        ``max_bytes`` caps the file (``VideoTooLarge``); ``verify(part_path)`` runs in a thread
+        before the file takes its name and may raise a ``DownloadError`` (the engine passes the
+        PyAV probe). An interrupted download keeps ``.<name>.part`` and the next call resumes it.
+        """
         target = check_download_url(url)
         return await download_file(
             self._http,
@@ -257,6 +276,9 @@ class KlingClient:
             headers=self._download_headers(target),
             on_progress=on_progress,
             secret=self._key,
+            max_bytes=max_bytes,
+            verify=verify,
+            deadline=self._deadlines.download,
         )
 
     # ----------------------------------------------------------------- plumbing
@@ -270,7 +292,8 @@ class KlingClient:
             exc.args = tuple(scrub(a, key) if isinstance(a, str) else a for a in exc.args)
 
     def _api_headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+        # Only encodings the capped reader can inflate step by step (never br/zstd).
+        headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
         if self._response_version:
@@ -296,13 +319,22 @@ class KlingClient:
         retryable: Callable[[KlingAPIError], bool],
         submit: bool = False,
         headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
         **kwargs: Any,
     ) -> tuple[Any, httpx.Response]:
         attempts = self._retry.max_attempts
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, path, what=what, submit=submit, headers=headers, **kwargs)
+            outcome = await self._attempt(
+                method,
+                path,
+                what=what,
+                submit=submit,
+                headers=headers,
+                deadline=deadline or self._deadlines.api,
+                **kwargs,
+            )
             if not isinstance(outcome, KlingAPIError):
                 return outcome
             error = outcome
@@ -324,27 +356,39 @@ class KlingClient:
         what: str,
         submit: bool,
         headers: Mapping[str, str] | None,
+        deadline: float,
         **kwargs: Any,
     ) -> tuple[Any, httpx.Response] | KlingAPIError:
+        host = self._base.host
         try:
-            response = await self._http.request(method, path, headers=self._api_headers(headers), **kwargs)
-        except httpx.TransportError as exc:
-            return network_error(
-                exc, what=what, host=self._base.host, outcome_unknown=submit and submit_may_have_arrived(exc)
-            )
-        except httpx.RequestError as exc:  # decoding or redirect trouble: the answer was not usable
-            return ProtocolError(f"Could not {what}: the answer could not be read ({type(exc).__name__}).")
+            # One deadline for the whole exchange: a server trickling bytes cannot hold the call.
+            async with asyncio.timeout(deadline):
+                request = self._http.build_request(method, path, headers=self._api_headers(headers), **kwargs)
+                response = await self._http.send(request, stream=True)
+                try:
+                    # Error answers keep their first MiB; a success must fit whole or is refused.
+                    body = await read_capped(response, what=what, strict=response.is_success)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return deadline_error(what=what, host=host, seconds=deadline, outcome_unknown=submit)
+        except KlingAPIError as exc:
+            return exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            unknown = submit and isinstance(exc, httpx.TransportError) and submit_may_have_arrived(exc)
+            return request_error(exc, what=what, host=host, outcome_unknown=unknown)
         log.debug("%s %s -> %d", method, path, response.status_code)
         if not response.is_success:
-            return error_from_response(response, what=what, secret=self._key)
-        return self._interpret(response, what=what)
+            return error_from_response(response, what=what, secret=self._key, body=body)
+        return self._interpret(response, body, what=what)
 
-    def _interpret(self, response: httpx.Response, *, what: str) -> tuple[Any, httpx.Response] | KlingAPIError:
+    def _interpret(
+        self, response: httpx.Response, body: bytes, *, what: str
+    ) -> tuple[Any, httpx.Response] | KlingAPIError:
         """A 2xx answer's JSON, or the error it carries in its body."""
-        body = response.content
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
             kind = "a web page" if looks_like_html(body, response.headers.get("content-type", "")) else "text"
             return ProtocolError(
                 f"Could not {what}: the server answered with {kind} instead of JSON (HTTP {response.status_code})."

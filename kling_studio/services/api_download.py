@@ -1,11 +1,15 @@
-"""Fetching a result video: streamed, resumable, checked, and moved into place atomically.
+"""Fetching a result video: streamed, capped, resumable across restarts, verified, renamed into place.
 
 The bytes go to ``.<name>.part`` beside the destination (same file system, so the final rename
-is atomic), a chunk at a time (memory stays flat whatever the size). A dropped connection
-resumes with ``Range`` when the server said it can (``Accept-Ranges: bytes`` or a 206), and
-starts again from zero otherwise. The finished file must have the length the server announced
-and begin with an MP4 ``ftyp`` box. Any failure removes the partial file; ``OSError`` (a full
-disk, say) propagates untouched so the engine can say what happened to the disk.
+is atomic; the name derives from the job, so a restarted app finds it again), a chunk at a time
+(memory stays flat whatever the size). A partial file left by a dropped connection, a stopped
+app or a killed process is continued with ``Range: bytes=N-``; a server that answers 200 instead
+gets the whole file written from zero. The video is asked for as stored (``identity``): a
+compressed answer is refused, so every byte counted against ``max_bytes`` is a byte of the file.
+The finished file must have the announced length and pass ``verify`` (the engine's PyAV probe)
+before it takes its name. The partial file is kept when the failure is worth resuming (network,
+5xx, the deadline, cancellation) and removed otherwise; ``OSError`` (a full disk, say) removes it
+and propagates untouched so the engine can say what happened to the disk.
 """
 
 from __future__ import annotations
@@ -21,19 +25,27 @@ from typing import BinaryIO
 
 import httpx
 
+from kling_studio.services.api_body import raw_chunks, read_capped
 from kling_studio.services.api_errors import (
     DownloadError,
     KlingAPIError,
+    VideoTooLarge,
+    deadline_error,
     error_from_response,
-    network_error,
+    request_error,
 )
 from kling_studio.services.retry import RetryPolicy, is_retryable_read
 
 log = logging.getLogger("kling_studio.api")
 
 ProgressCallback = Callable[[int, int | None], None]
+Verifier = Callable[[Path], object]
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 _WHAT = "download the video"
+# A server sending something else than a video says so in its Content-Type: stop at once.
+_NOT_VIDEO_TYPES = ("text/", "application/json", "application/xml", "application/xhtml")
+MB = 1024 * 1024
 
 
 def check_download_url(url: str) -> httpx.URL:
@@ -50,23 +62,22 @@ def check_download_url(url: str) -> httpx.URL:
     return parsed
 
 
+def temp_path_for(dest: Path) -> Path:
+    return dest.parent / f".{dest.name}.part"
+
+
 def _flush_and_sync(fh: BinaryIO) -> None:
     fh.flush()
     os.fsync(fh.fileno())
 
 
-def _read_head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(8)
-
-
-def temp_path_for(dest: Path) -> Path:
-    return dest.parent / f".{dest.name}.part"
-
-
-def is_mp4(head: bytes) -> bool:
-    """An MP4/MOV file starts with a box whose type (bytes 4–8) is ``ftyp``."""
-    return len(head) >= 8 and head[4:8] == b"ftyp"
+def _open_part(part: Path) -> tuple[BinaryIO, int]:
+    """The partial file (kept from an earlier try or an earlier run) and its length."""
+    try:
+        fh: BinaryIO = open(part, "r+b")  # noqa: SIM115 - closed by download_file
+    except FileNotFoundError:
+        return open(part, "wb"), 0
+    return fh, fh.seek(0, os.SEEK_END)
 
 
 @dataclass
@@ -84,10 +95,11 @@ class _Dropped(Exception):
         self.error = error
 
 
+class _Complete(Exception):
+    """A resume found the partial file already whole (the server answered 416 for its length)."""
+
+
 def _expected_total(response: httpx.Response, offset: int) -> int | None:
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("", "identity"):
-        return None  # the announced length counts encoded bytes, not the file's
     if response.status_code == 206:
         match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
         if match and match.group(3) != "*":
@@ -102,6 +114,23 @@ def _refused(status: int, message: str) -> DownloadError:
     return DownloadError(f"The result link could not be fetched (HTTP {status}). {message}", status=status)
 
 
+def _too_large(size: int, max_bytes: int, *, announced: bool) -> VideoTooLarge:
+    how = "announces" if announced else "has passed"
+    return VideoTooLarge(
+        f"The video {how} {size / MB:.0f} MB, over the {max_bytes / MB:.0f} MB limit; the download was stopped "
+        "and the partial file removed."
+    )
+
+
+def _worth_resuming(exc: BaseException) -> bool:
+    """Keep the partial file: the next try (or the next run of the app) continues it."""
+    if isinstance(exc, asyncio.CancelledError):
+        return True
+    if isinstance(exc, VideoTooLarge | OSError):
+        return False
+    return isinstance(exc, KlingAPIError) and (is_retryable_read(exc) or exc.retryable)
+
+
 async def download_file(
     http: httpx.AsyncClient,
     url: str,
@@ -112,57 +141,89 @@ async def download_file(
     headers: Mapping[str, str],
     on_progress: ProgressCallback | None = None,
     secret: str | None = None,
+    max_bytes: int | None = None,
+    verify: Verifier | None = None,
+    deadline: float | None = None,
 ) -> Path:
     target = check_download_url(url)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = temp_path_for(dest)
-    state = _Progress()
+    fh, kept = await asyncio.to_thread(_open_part, part)
+    # Whatever is on disk from before is resumed with a Range; a 200 answer restarts it.
+    state = _Progress(written=kept, resumable=kept > 0)
+    if kept:
+        log.info("Resuming the download of %s from %d bytes kept from an earlier try.", dest.name, kept)
     try:
-        fh = await asyncio.to_thread(open, part, "wb")
         try:
-            failures = 0
-            while True:
-                before = state.written
-                try:
-                    await _fetch_once(http, target, fh, state, headers, on_progress, secret)
-                    break
-                except _Dropped as dropped:
-                    error = dropped.error
-                except KlingAPIError as exc:
-                    error = exc
-                # A try that moved the file forward resets the count: a slow, flaky link still finishes.
-                failures = 1 if state.written > before else failures + 1
-                if not (error.retryable or is_retryable_read(error)) or failures >= policy.max_attempts:
-                    raise error
-                delay = policy.delay(failures, error.retry_after)
-                log.warning(
-                    "Download interrupted at %d bytes (%s); %s in %.1f s.",
-                    state.written,
-                    error.message,
-                    "resuming" if state.resumable and state.written else "starting again",
-                    delay,
+            async with asyncio.timeout(deadline):
+                await _fetch_with_retries(
+                    http, target, fh, state, headers, on_progress, secret, max_bytes, policy, sleep
                 )
-                await sleep(delay)
-            # Durable before the rename, so a crash never leaves a short file under the final name.
-            await asyncio.to_thread(_flush_and_sync, fh)
-        finally:
-            fh.close()
-        head = await asyncio.to_thread(_read_head, part)
-        if not is_mp4(head):
-            raise DownloadError(
-                f"The downloaded file is not an MP4 video (it starts with {head[:8]!r}).",
-                next_step="Check the job again; if it keeps happening the service sent something else.",
-            )
+        except TimeoutError:
+            raise deadline_error(what=_WHAT, host=target.host, seconds=deadline or 0) from None
+        # Durable before the rename, so a crash never leaves a short file under the final name.
+        await asyncio.to_thread(_flush_and_sync, fh)
+        fh.close()
+        if verify is not None:
+            try:
+                await asyncio.to_thread(verify, part)
+            except KlingAPIError:
+                _remove(part)  # a whole but damaged file: the next try starts from zero
+                raise
         os.replace(part, dest)
-    except BaseException:
-        # Cancelled, refused, disk full: never leave a half file behind; OSError propagates as is.
-        try:
-            part.unlink(missing_ok=True)
-        except OSError:
-            log.warning("Could not remove the partial download %s", part)
+    except BaseException as exc:
+        fh.close()
+        if not (_worth_resuming(exc) and state.written > 0):
+            _remove(part)
         raise
     return dest
+
+
+def _remove(part: Path) -> None:
+    try:
+        part.unlink(missing_ok=True)
+    except OSError:
+        log.warning("Could not remove the partial download %s", part)
+
+
+async def _fetch_with_retries(
+    http: httpx.AsyncClient,
+    target: httpx.URL,
+    fh: BinaryIO,
+    state: _Progress,
+    headers: Mapping[str, str],
+    on_progress: ProgressCallback | None,
+    secret: str | None,
+    max_bytes: int | None,
+    policy: RetryPolicy,
+    sleep: Callable[[float], Awaitable[None]],
+) -> None:
+    failures = 0
+    while True:
+        before = state.written
+        try:
+            await _fetch_once(http, target, fh, state, headers, on_progress, secret, max_bytes)
+            return
+        except _Complete:
+            return
+        except _Dropped as dropped:
+            error = dropped.error
+        except KlingAPIError as exc:
+            error = exc
+        # A try that moved the file forward resets the count: a slow, flaky link still finishes.
+        failures = 1 if state.written > before else failures + 1
+        if not (error.retryable or is_retryable_read(error)) or failures >= policy.max_attempts:
+            raise error
+        delay = policy.delay(failures, error.retry_after)
+        log.warning(
+            "Download interrupted at %d bytes (%s); %s in %.1f s.",
+            state.written,
+            error.message,
+            "resuming" if state.resumable and state.written else "starting again",
+            delay,
+        )
+        await sleep(delay)
 
 
 async def _fetch_once(
@@ -173,6 +234,7 @@ async def _fetch_once(
     base_headers: Mapping[str, str],
     on_progress: ProgressCallback | None,
     secret: str | None,
+    max_bytes: int | None,
 ) -> None:
     """One GET; writes into ``fh`` from ``state.written`` (resume) or from zero (restart)."""
     headers = dict(base_headers)
@@ -181,22 +243,26 @@ async def _fetch_once(
     offset = state.written if state.resumable else 0
     if offset:
         headers["Range"] = f"bytes={offset}-"
-    host = url.host
     try:
         async with http.stream("GET", url, headers=headers, follow_redirects=True) as response:
             status = response.status_code
             if status == 416 and offset:
+                unsatisfied = _UNSATISFIED_RANGE.match(response.headers.get("content-range", ""))
+                if unsatisfied and int(unsatisfied.group(1)) == offset:
+                    state.total = offset
+                    raise _Complete()  # the kept part already holds the whole file
                 # Our offset is past what the server has: start over without a range.
                 state.resumable = False
                 raise _Dropped(DownloadError("The server refused to resume the download.", retryable=True))
             if status >= 400:
-                await response.aread()
-                error = error_from_response(response, what=_WHAT, secret=secret)
+                body = await read_capped(response, what=_WHAT, strict=False)
+                error = error_from_response(response, what=_WHAT, secret=secret, body=body)
                 if is_retryable_read(error):
                     raise error
                 raise _refused(status, error.message) from None
             if status not in (200, 206):
                 raise DownloadError(f"The result link answered HTTP {status} instead of the video.", status=status)
+            _check_answer(response)
             if status == 206:
                 match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
                 if not offset or not match or int(match.group(1)) != offset:
@@ -212,17 +278,17 @@ async def _fetch_once(
             fh.truncate()
             state.written = offset
             state.total = _expected_total(response, offset)
+            if max_bytes is not None and state.total is not None and state.total > max_bytes:
+                raise _too_large(state.total, max_bytes, announced=True)
             state.resumable = status == 206 or response.headers.get("accept-ranges", "").strip().lower() == "bytes"
             if on_progress is not None:
                 on_progress(state.written, state.total)
-            async for chunk in response.aiter_bytes():
+            # Identity only (checked above): raw bytes are the file's bytes, no decoder in between.
+            async for chunk in raw_chunks(response):
                 if not chunk:
                     continue
-                if state.written == 0 and len(chunk) >= 8 and not is_mp4(chunk[:8]):
-                    raise DownloadError(
-                        f"The result link did not send an MP4 video (it starts with {chunk[:8]!r}).",
-                        next_step="Check the job again; if it keeps happening the service sent something else.",
-                    )
+                if max_bytes is not None and state.written + len(chunk) > max_bytes:
+                    raise _too_large(state.written + len(chunk), max_bytes, announced=False)
                 fh.write(chunk)
                 state.written += len(chunk)
                 if state.total is not None and state.written > state.total:
@@ -231,14 +297,33 @@ async def _fetch_once(
                     )
                 if on_progress is not None:
                     on_progress(state.written, state.total)
-    except httpx.UnsupportedProtocol as exc:
-        raise DownloadError(f"The result link redirected to a link that is not http(s) ({exc}).") from None
-    except httpx.TransportError as exc:
-        raise _Dropped(network_error(exc, what=_WHAT, host=host)) from None
+    except (httpx.TransportError, httpx.DecodingError) as exc:
+        error = request_error(exc, what=_WHAT, host=url.host)
+        if not error.retryable:
+            raise error from None
+        raise _Dropped(error) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # redirect loops, bad Location headers …
+        raise request_error(exc, what=_WHAT, host=url.host) from None
     if state.total is not None and state.written < state.total:
         raise _Dropped(
             DownloadError(
                 f"The download stopped at {state.written} of {state.total} bytes.",
                 retryable=True,
             )
+        )
+
+
+def _check_answer(response: httpx.Response) -> None:
+    """Refuse what cannot be the video as stored: a compressed body, a web page, a JSON error."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise DownloadError(
+            f"The result link sent the video compressed ({encoding}) although it was asked for as stored; "
+            "it was refused, because its size could not be checked while writing.",
+        )
+    content_type = response.headers.get("content-type", "").strip().lower()
+    if content_type.startswith(_NOT_VIDEO_TYPES):
+        raise DownloadError(
+            f"The result link sent {content_type.split(';')[0]}, not an MP4 video.",
+            next_step="Check the job again; if it keeps happening the service sent something else.",
         )

@@ -105,6 +105,21 @@ class DownloadError(KlingAPIError):
     default_next_step = "Check the job again to fetch the video (the result link may have expired)."
 
 
+class AnswerTooLarge(ProtocolError):
+    """An API answer over the size cap (a never-ending body, a gzip bomb): it is not read on."""
+
+    default_next_step = "Check the base URL in Settings; the service's answers are never this large."
+
+
+class VideoTooLarge(DownloadError):
+    """The video is over the ``max_video_mb`` setting; the download stopped and nothing was kept."""
+
+    default_next_step = (
+        "Raise the limit (setting max_video_mb, or the KLING_STUDIO_MAX_VIDEO_MB environment variable), "
+        "then check the job again."
+    )
+
+
 class RequestTimeoutError(NetworkError):
     """HTTP 408: the server gave up waiting for our request (a slow link); safe to send again."""
 
@@ -173,15 +188,21 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def error_from_response(response: httpx.Response, *, what: str, secret: str | None = None) -> KlingAPIError:
-    """Map an HTTP error answer (status >= 400) to a typed error. ``what`` names the action."""
+def error_from_response(
+    response: httpx.Response, *, what: str, secret: str | None = None, body: bytes | None = None
+) -> KlingAPIError:
+    """Map an HTTP error answer (status >= 400) to a typed error. ``what`` names the action.
+
+    ``body``: the (size-capped) body when the response was streamed; else ``response.content``.
+    """
     status = response.status_code
-    body = response.content
+    if body is None:
+        body = response.content
     content_type = response.headers.get("content-type", "")
     payload: Any = None
     try:
         payload = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         payload = None
     text, etype, param = server_text(payload)
     if text is None:
@@ -231,6 +252,47 @@ def error_for_status(
     if status >= 500:
         return ServerError(f"The service had an error (HTTP {status}) while trying to {what}: {text}.", **common)
     return KlingAPIError(f"Unexpected answer (HTTP {status}) while trying to {what}: {text}.", **common)
+
+
+def request_error(exc: Exception, *, what: str, host: str, outcome_unknown: bool = False) -> KlingAPIError:
+    """Any httpx failure as a typed error, so no request problem ends as an unexpected crash.
+
+    Connection trouble (including a server breaking HTTP mid-answer) is a retryable
+    ``NetworkError``; what retrying cannot fix — a redirect loop, a URL or header that cannot be
+    sent, a scheme httpx cannot speak — is a permanent ``ProtocolError``; a body whose encoding is
+    broken is a ``ProtocolError`` worth one more try.
+    """
+    detail = _short(str(exc).strip())
+    suffix = f" ({detail})" if detail else ""
+    if isinstance(exc, httpx.TooManyRedirects):
+        return ProtocolError(f"Could not {what}: the server redirected too many times (a redirect loop){suffix}.")
+    if isinstance(exc, httpx.DecodingError):
+        return ProtocolError(f"Could not {what}: the answer's encoding is broken{suffix}.", retryable=True)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return ProtocolError(f"Could not {what}: the link is not an http(s) address{suffix}.")
+    if isinstance(exc, httpx.LocalProtocolError):
+        return ProtocolError(f"Could not {what}: the request could not be sent as valid HTTP{suffix}.")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        err = NetworkError(
+            f"Could not {what}: the server broke the HTTP exchange ({host}{': ' + detail if detail else ''}).",
+            outcome_unknown=outcome_unknown,
+        )
+        err.__cause__ = exc
+        return err
+    if isinstance(exc, httpx.TransportError):
+        return network_error(exc, what=what, host=host, outcome_unknown=outcome_unknown)
+    if isinstance(exc, httpx.InvalidURL):
+        return ProtocolError(f"Could not {what}: the server sent an address that is not a valid URL{suffix}.")
+    return ProtocolError(
+        f"Could not {what}: the answer could not be read ({type(exc).__name__}{': ' + detail if detail else ''})."
+    )
+
+
+def deadline_error(*, what: str, host: str, seconds: float, outcome_unknown: bool = False) -> NetworkError:
+    """The whole request took longer than its deadline (a server trickling bytes, say)."""
+    return NetworkError(
+        f"Could not {what}: {host} took longer than {seconds:g} s to answer in full.", outcome_unknown=outcome_unknown
+    )
 
 
 def network_error(exc: httpx.TransportError, *, what: str, host: str, outcome_unknown: bool = False) -> NetworkError:

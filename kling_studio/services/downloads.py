@@ -57,8 +57,13 @@ def sidecar_path_for(video: Path) -> Path:
     return video.with_suffix(".json")
 
 
-def sidecar_document(job: JobRecord, final_status: dict[str, Any] | None) -> dict[str, Any]:
-    """What a take remembers about how it was made. Built only from the record: no key in it."""
+def sidecar_document(
+    job: JobRecord, final_status: dict[str, Any] | None, probe: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a take remembers about how it was made. Built only from the record: no key in it.
+
+    ``probe``: what the PyAV check found (codec, width, height, fps, duration, audio).
+    """
     return {
         "schema": SIDECAR_SCHEMA,
         "job_id": job.id,
@@ -83,6 +88,7 @@ def sidecar_document(job: JobRecord, final_status: dict[str, Any] | None) -> dic
         "result_urls": list(job.result_urls),
         "expires_at": job.expires_at,
         "idempotency_key": job.idempotency_key,
+        "video": probe,
     }
 
 
@@ -93,16 +99,6 @@ def write_sidecar(path: Path, document: dict[str, Any]) -> None:
     data = json.dumps(redact_value(document), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, data.encode("utf-8"))
-
-
-def is_valid_video(path: Path) -> bool:
-    """Non-empty and starts with an MP4 ``ftyp`` box. Blocking (one small read)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError:
-        return False
-    return len(head) == 8 and head[4:8] == b"ftyp"
 
 
 def disk_error_message(exc: OSError, folder: Path) -> str:

@@ -2,20 +2,24 @@
 
 Retried until the link expires: a full disk or a failed fetch needs attention for a while and
 is tried again by itself; a link the service no longer serves is refreshed from the task once.
+An interrupted download continues from its ``.part`` file, even after a restart. The file is
+verified with the PyAV probe before it takes its name: a damaged one is fetched again a few
+times, then the job says the file is damaged. A video over ``max_video_mb`` is stopped, removed,
+and the job says so; neither is retried by itself.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.services.api_client import KlingClient
-from kling_studio.services.api_errors import DownloadError, KlingAPIError, NotFoundError
+from kling_studio.services.api_errors import DownloadError, KlingAPIError, NotFoundError, VideoTooLarge
 from kling_studio.services.downloads import (
     disk_error_message,
-    is_valid_video,
     sidecar_document,
     sidecar_path_for,
     video_destination,
@@ -24,11 +28,14 @@ from kling_studio.services.downloads import (
 from kling_studio.services.job_core import run_blocking
 from kling_studio.services.job_steps import JobSteps, crash_point, error_code
 from kling_studio.services.local_backend import LOCAL
+from kling_studio.services.video_probe import VideoDamaged, VideoProbe, probe_video
 
 log = logging.getLogger("kling_studio.jobs")
 
 _S = JobState
 _GONE = (403, 404, 410)
+# Fetches of a file that arrives whole but does not play, before the job says it is damaged.
+DAMAGED_TRIES = 3
 
 
 class DownloadSteps(JobSteps):
@@ -51,13 +58,38 @@ class DownloadSteps(JobSteps):
             if done > 0:
                 crash_point("mid_download")
 
+        probes: list[VideoProbe] = []
+        expected = float(job.duration) if job.duration else None
+
+        def verify(path: Path) -> None:  # in a worker thread, before the file takes its name
+            probes.append(probe_video(path, expected))
+
         refreshed = False
+        damaged = 0
         while True:
             try:
-                await client.download(job.result_urls[0], dest, on_progress)
+                await client.download(
+                    job.result_urls[0], dest, on_progress, max_bytes=self.max_video_bytes, verify=verify
+                )
                 break
             except OSError as exc:
                 await self._retry_download_later(job, "disk_full", disk_error_message(exc, dest.parent))
+                return
+            except VideoTooLarge as exc:
+                self._attention(job.id, "video_too_large", str(exc))
+                return
+            except VideoDamaged as exc:
+                damaged += 1
+                log.warning("job %s: %s (fetch %d of %d)", job.id, exc.message, damaged, DAMAGED_TRIES)
+                if damaged < DAMAGED_TRIES:
+                    await self.sleep(self.policy.download_retry)
+                    continue
+                self._attention(
+                    job.id,
+                    "video_damaged",
+                    f"{exc.message} It arrived damaged {damaged} times in a row, so it was not saved. "
+                    "Check the job again to fetch it once more while the result link is valid.",
+                )
                 return
             except (NotFoundError, DownloadError) as exc:
                 if exc.status in _GONE and not refreshed:
@@ -72,14 +104,12 @@ class DownloadSteps(JobSteps):
             except KlingAPIError as exc:
                 await self._retry_download_later(job, error_code(exc), str(exc))
                 return
-        if not await run_blocking(self.executor, is_valid_video, dest):
-            await self._retry_download_later(job, "bad_video", "The downloaded file is not a valid MP4; retrying.")
-            return
         sidecar = sidecar_path_for(dest)
         finished = self.core.clock()
         done = replace(job, state=_S.DONE, finished_at=finished, video_path=str(dest), sidecar_path=str(sidecar))
         try:
-            document = sidecar_document(done, self.core.store.final_status(job.id))
+            probe = probes[-1].as_dict() if probes else None
+            document = sidecar_document(done, self.core.store.final_status(job.id), probe)
             await run_blocking(self.executor, write_sidecar, sidecar, document)
         except OSError as exc:
             await self._retry_download_later(job, "disk_full", disk_error_message(exc, sidecar.parent))

@@ -155,6 +155,7 @@ class JobEngine:
             executor=self._executor,
             library=self.settings.library_path(self.paths),
             inline_images=self.settings.inline_images,
+            max_video_bytes=self.settings.max_video_bytes(),
         )
         self._started = True
         if resume:

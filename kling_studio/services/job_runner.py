@@ -24,6 +24,7 @@ from kling_studio.services.api_errors import (
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
+    ProtocolError,
     RateLimitError,
     ServerError,
     ValidationError,
@@ -41,7 +42,8 @@ log = logging.getLogger("kling_studio.jobs")
 DEFAULT_LINK_LIFE = float(KLING_3_TURBO.default_link_lifetime_s)  # contract §2: trust expires_at, else assume 24 h
 _S = JobState
 _ACCOUNT_ERRORS = (AuthError, PaymentRequiredError, PermissionDeniedError)
-_UNKNOWN_OUTCOME = (NetworkError, ServerError, RateLimitError)
+# An unreadable or oversized answer to a submit says as little about the task as silence does.
+_UNKNOWN_OUTCOME = (NetworkError, ServerError, RateLimitError, ProtocolError)
 __all__ = ["CRASH_ENV", "CRASH_POINTS", "JobRunner"]
 
 

@@ -21,6 +21,7 @@ from kling_studio.services.api_errors import KlingAPIError
 from kling_studio.services.job_core import EngineCore
 from kling_studio.services.local_backend import LOCAL, LocalBackendError
 from kling_studio.services.polling import PollPolicy, RateLimiter, SleepFn
+from kling_studio.services.settings import AppSettings
 
 log = logging.getLogger("kling_studio.jobs")
 
@@ -53,6 +54,7 @@ class JobSteps:
         library: Path,
         inline_images: bool = False,
         submit_parallel: int = 4,
+        max_video_bytes: int | None = None,
     ) -> None:
         self.core = core
         self.policy = policy
@@ -61,6 +63,8 @@ class JobSteps:
         self.executor = executor
         self.library = library
         self.inline_images = inline_images
+        # None: the setting's default (2048 MB, or KLING_STUDIO_MAX_VIDEO_MB).
+        self.max_video_bytes = max_video_bytes if max_video_bytes is not None else AppSettings().max_video_bytes()
         self._submit_gate = asyncio.Semaphore(submit_parallel)
 
     async def _client(self, job: JobRecord) -> KlingClient | None:

@@ -47,6 +47,25 @@ class RetryPolicy:
         return self.backoff(attempt)
 
 
+@dataclass(frozen=True)
+class Deadlines:
+    """Overall seconds one request may take, besides httpx's per-read timeout.
+
+    A server that trickles one byte a second never trips a per-read timeout; these bound the
+    whole exchange. ``api``: one status/submit/schema request; ``upload``: one image upload
+    (20 MB on a slow uplink); ``download``: one ``download`` call, all its resumes included —
+    the engine tries again later and continues from the ``.part`` file.
+    """
+
+    api: float = 60.0
+    upload: float = 300.0
+    download: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if min(self.api, self.upload, self.download) <= 0:
+            raise ValueError("deadlines must be positive")
+
+
 def is_retryable_read(error: KlingAPIError) -> bool:
     """Status reads, schema reads, uploads and downloads: network errors, 408, 429, 5xx."""
     if isinstance(error, NetworkError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ DEFAULT_BASE_URL = "https://api.apimart.ai"
 BACKEND_AUTO = "auto"  # remote when a key is configured, else local
 BACKEND_LOCAL = "local"
 BACKEND_REMOTE = "remote"
+# Overrides the max_video_mb setting (for a machine or a test, without editing the settings file).
+MAX_VIDEO_ENV = "KLING_STUDIO_MAX_VIDEO_MB"
+DEFAULT_MAX_VIDEO_MB = 2048
 
 
 def _default_prices() -> dict[str, str]:
@@ -39,6 +43,20 @@ class AppSettings:
     recent_files: tuple[str, ...] = ()
     last_project: str | None = None
     banner_dismissed: bool = False
+    max_video_mb: int = DEFAULT_MAX_VIDEO_MB  # a download stops (and is removed) beyond this size
+
+    def max_video_bytes(self) -> int:
+        """The download cap in bytes: ``KLING_STUDIO_MAX_VIDEO_MB`` wins over the setting."""
+        mb = self.max_video_mb
+        raw = os.environ.get(MAX_VIDEO_ENV, "").strip()
+        if raw:
+            try:
+                mb = int(raw)
+            except ValueError:
+                log.warning("%s=%r is not a whole number of MB; using %d", MAX_VIDEO_ENV, raw, mb)
+        if mb <= 0:
+            mb = DEFAULT_MAX_VIDEO_MB
+        return mb * 1024 * 1024
 
     def library_path(self, paths: AppPaths | None = None) -> Path:
         if self.library_dir:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from kling_studio.services.api_errors import DownloadError, NetworkError, ServerError
+from kling_studio.services.video_probe import VideoDamaged, probe_video
 from tests.services.test_api_client_support import (
     API_KEY,
     DroppingStream,
@@ -114,11 +115,11 @@ async def test_a_file_that_is_not_mp4_is_refused_and_cleaned_up(tmp_path: Path) 
     assert len(script.requests) == 1
 
 
-async def test_a_tiny_non_mp4_file_is_refused(tmp_path: Path) -> None:
+async def test_a_tiny_non_mp4_file_is_refused_by_the_probe(tmp_path: Path) -> None:
     script = Script(reply(200, content=b"ok"))
     async with make_client(script) as client:
-        with pytest.raises(DownloadError):
-            await client.download(CDN, tmp_path / "clip.mp4")
+        with pytest.raises(VideoDamaged, match="not an MP4"):
+            await client.download(CDN, tmp_path / "clip.mp4", verify=probe_video)
     assert leftovers(tmp_path) == []
 
 
@@ -164,17 +165,27 @@ async def test_server_errors_are_retried_then_reported(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == ["clip.mp4"]
 
 
-async def test_temp_file_is_removed_when_the_network_never_comes_back(tmp_path: Path) -> None:
+async def test_the_partial_file_is_kept_when_the_network_never_comes_back_and_resumed_later(
+    tmp_path: Path,
+) -> None:
     payload = mp4_bytes(SIZE)
 
     def dropping(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"Content-Length": str(SIZE)}, stream=DroppingStream(payload[:10_000]))
+        headers = {"Content-Length": str(SIZE), "Accept-Ranges": "bytes"}
+        return httpx.Response(200, headers=headers, stream=DroppingStream(payload[:10_000]))
 
     script = Script(dropping, fail(httpx.ConnectError("refused")))
     async with make_client(script, attempts=3) as client:
         with pytest.raises(NetworkError):
             await client.download(CDN, tmp_path / "clip.mp4")
-    assert leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == [".clip.mp4.part"]
+    assert (tmp_path / ".clip.mp4.part").read_bytes() == payload[:10_000]
+    later = FileServer(payload, ranges=True)
+    async with make_client(Script(later)) as client:
+        await client.download(CDN, tmp_path / "clip.mp4")
+    assert later.requests[0].headers["Range"] == "bytes=10000-"
+    assert leftovers(tmp_path) == ["clip.mp4"]
+    assert (tmp_path / "clip.mp4").read_bytes() == payload
 
 
 async def test_an_existing_partial_file_is_replaced_and_the_final_file_overwritten(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from kling_studio.services.api_client import KlingClient
 from kling_studio.services.api_errors import KlingAPIError
+from kling_studio.services.video_probe import probe_video
 from tests.services.test_api_client_support import (
     API_KEY,
     DroppingStream,
@@ -61,7 +62,7 @@ CALLS: dict[str, Call] = {
     "get_task": lambda c, d: c.get_task("task_01"),
     "upload": lambda c, d: c.upload_image(d / "f.png", data=b"\x89PNG\r\n\x1a\n"),
     "schema": lambda c, d: c.model_schema(),
-    "download": lambda c, d: c.download("https://api.apimart.ai/v1/files/x.mp4", d / "x.mp4"),
+    "download": lambda c, d: c.download("https://api.apimart.ai/v1/files/x.mp4", d / "x.mp4", verify=probe_video),
 }
 
 
@@ -105,7 +106,7 @@ async def test_download_failures_do_not_show_the_key(
     caplog.set_level(logging.DEBUG)
     async with make_client(Script(answer), attempts=2) as client:
         with pytest.raises(KlingAPIError) as info:
-            await client.download(CDN, tmp_path / "x.mp4")
+            await client.download(CDN, tmp_path / "x.mp4", verify=probe_video)
     assert_no_key(info.value, caplog)
 
 

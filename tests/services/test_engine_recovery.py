@@ -136,11 +136,11 @@ class _FullDiskClient(KlingClient):
 
     failures = 0
 
-    async def download(self, url: str, dest: Path, on_progress: Any = None) -> Path:
+    async def download(self, url: str, dest: Path, on_progress: Any = None, **kwargs: Any) -> Path:
         if _FullDiskClient.failures < 2:
             _FullDiskClient.failures += 1
             raise OSError(errno.ENOSPC, "No space left on device")
-        return await super().download(url, dest, on_progress)
+        return await super().download(url, dest, on_progress, **kwargs)
 
 
 async def test_a_full_disk_is_reported_and_retried_until_saved(tmp_path: Path) -> None:
