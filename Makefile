@@ -9,7 +9,7 @@ QT_DEBS := libpulse0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-u
            libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
 QT_LIBS := libpulse.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1
 
-.PHONY: run test lint types pytest syslibs venv screenshots bench package package-check clean
+.PHONY: run test lint types pytest syslibs venv screenshots bench soak package package-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ screenshots: $(STAMP) syslibs
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
+
+# 100 random SIGKILLs across submit/poll/download, each followed by resume (minutes; not in `make test`).
+soak: $(STAMP)
+	$(PY) benchmarks/soak_crash.py --kills 100
 
 package: $(STAMP)
 	PY=$(PY) packaging/build.sh
