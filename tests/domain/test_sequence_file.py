@@ -187,3 +187,11 @@ def test_output_sizes_follow_the_contract_table_and_the_image_ratio() -> None:
     assert output_size("720p", "16:9", (4000, 3000)) == (960, 720)
     assert output_size("720p", "16:9", (3000, 600)) == (1800, 720)  # clamped to 2.5:1
     assert output_size("4k", "16:9") is None
+
+
+def test_one_segment_with_its_own_title_is_written_as_schema_2_so_nothing_is_lost() -> None:
+    project = loads_sequence(SCHEMA_1, DIR)
+    renamed = project.with_segment(0, Segment("Garage", project.segments[0].shots))
+    data = json.loads(dumps_sequence(renamed, DIR))
+    assert data["schema"] == 2 and data["title"] == "Pit lane" and data["segments"][0]["title"] == "Garage"
+    assert loads_sequence(json.dumps(data), DIR).segments[0].title == "Garage"
