@@ -83,7 +83,7 @@ def _refuse_constant(name: str) -> Any:
 def parse_json_text(text: str) -> Any:
     """``json.loads`` that fails only with ProjectFileError: deep nesting, huge integers,
     NaN/Infinity and lone surrogates all become a "syntax" error naming what was wrong."""
-    depth = _nesting_depth(text)
+    depth = nesting_depth(text)
     if depth > MAX_NESTING:
         raise ProjectFileError(
             "syntax", f"not valid project JSON: nested {depth} levels deep; at most {MAX_NESTING} are allowed"
@@ -114,7 +114,7 @@ def parse_json_text(text: str) -> Any:
     return raw
 
 
-def _nesting_depth(text: str) -> int:
+def nesting_depth(text: str) -> int:
     """The deepest bracket nesting outside strings, found without recursion."""
     depth = deepest = 0
     in_string = escaped = False

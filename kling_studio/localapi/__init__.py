@@ -13,7 +13,7 @@ _EXPORTS = {
     "animatic_size": "kling_studio.localapi.animatic",
     "FaultSpec": "kling_studio.localapi.faults",
     "FaultSpecError": "kling_studio.localapi.faults",
-    "LocalServerConfig": "kling_studio.localapi.server",
+    "LocalServerConfig": "kling_studio.localapi.config",
     "create_app": "kling_studio.localapi.server",
     "LocalServer": "kling_studio.localapi.runner",
     "render_project_file": "kling_studio.localapi.project_render",

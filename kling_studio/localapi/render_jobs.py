@@ -7,16 +7,19 @@ import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from PIL import Image
 
-from kling_studio.localapi.animatic import FirstFrameInput, render_animatic
+from kling_studio.localapi.animatic import FirstFrameInput, animatic_size, render_animatic
+from kling_studio.localapi.remote_frames import FrameFetchError, RemoteFrame, fetch_first_frame
 from kling_studio.localapi.state import ServerState, Upload
 from kling_studio.localapi.tasks import Task
 from kling_studio.localapi.validation import displayed_size
 
 UPLOAD_ROUTE = "/files/uploads/"
+VIDEO_ROUTE = "/files/videos/"
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9]+)?")
 
 
@@ -24,13 +27,30 @@ class RenderCancelled(Exception):
     """The server is stopping; the renderer discards its half-written file."""
 
 
-def render_task(task: Task, first_frame: FirstFrameInput, fps: int, stopping: threading.Event) -> None:
-    """Runs on a render thread; the task reads ``completed`` only once ``ready_at`` is set."""
+def fetch_failure(message: str) -> dict[str, Any]:
+    """The task's ``error`` when its first frame could not be fetched or used (not billed)."""
+    return {"code": 400, "message": message, "type": "invalid_first_frame"}
+
+
+def render_task(task: Task, first_frame: FirstFrameInput | RemoteFrame, fps: int, stopping: threading.Event) -> None:
+    """Runs on a render thread; the task reads ``completed`` only once ``ready_at`` is set.
+
+    A ``RemoteFrame`` is fetched first; when that fails the task fails with the reason, as the
+    real service would, rather than rendering a video without the picture it was asked for.
+    """
 
     def check_stop(_fraction: float) -> None:
         if stopping.is_set():
             raise RenderCancelled
 
+    if isinstance(first_frame, RemoteFrame):
+        try:
+            path, size = fetch_first_frame(first_frame)
+            task.width, task.height = animatic_size(task.resolution, task.aspect_ratio, size)
+        except FrameFetchError as exc:
+            task.failure = fetch_failure(str(exc))
+            return
+        first_frame = path
     try:
         render_animatic(
             task.shots,

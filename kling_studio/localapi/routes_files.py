@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import io
 import os
+import secrets
 import time
 from pathlib import PurePath
 
@@ -19,7 +21,6 @@ from kling_studio.localapi.errors import ApiError
 from kling_studio.localapi.render_jobs import SAFE_NAME, UPLOAD_ROUTE
 from kling_studio.localapi.routes_api import base_url
 from kling_studio.localapi.state import ServerState, Upload
-from kling_studio.localapi.tasks import new_ulid
 
 # Pillow format → (content type, file extension) for the formats the upload route takes.
 UPLOAD_FORMATS = {
@@ -28,7 +29,6 @@ UPLOAD_FORMATS = {
     "WEBP": ("image/webp", ".webp"),
     "GIF": ("image/gif", ".gif"),
 }
-_MULTIPART_SLACK = 64 * 1024  # room for the multipart framing around the file
 
 
 def _state(request: Request) -> ServerState:
@@ -38,8 +38,12 @@ def _state(request: Request) -> ServerState:
 
 def _too_large(size: int | None = None) -> ApiError:
     limit = KLING_3_TURBO.upload_max_bytes
-    measured = f"{size / MB:.1f} MB; " if size is not None else ""
-    return ApiError(413, f"the image is {measured}the upload limit is {limit // MB} MB", param="file")
+    measured = f" is {size / MB:.1f} MB, which" if size is not None else ""
+    return ApiError(
+        413,
+        f"The image{measured} is larger than the {limit // MB} MB upload limit. Send a smaller image.",
+        param="file",
+    )
 
 
 def _sniff(data: bytes) -> str:
@@ -57,13 +61,14 @@ async def upload_image(request: Request) -> Response:
     state = _state(request)
     require_auth(request, state.config.api_key)
     limit = KLING_3_TURBO.upload_max_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
-        raise _too_large(int(declared))
+    # The body guard has already refused a declared or streamed body over the limit, counting
+    # the bytes as they arrive, so the multipart parser never spools more than that to disk.
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise ApiError(400, "send the image as multipart/form-data in the field 'file'", param="file")
     try:
         form = await request.form(max_files=4, max_fields=16)
+    except ApiError:
+        raise
     except Exception as exc:  # malformed multipart: the parser's own exception types vary
         raise ApiError(400, f"could not read the multipart body: {exc}", param="file") from None
     try:
@@ -71,7 +76,9 @@ async def upload_image(request: Request) -> Response:
         if not isinstance(item, UploadFile):
             raise ApiError(400, "the multipart field 'file' is missing", param="file")
         data = await item.read(limit + 1)
-        original = PurePath(item.filename or "").name
+        # A name is only echoed back: make sure it can be (no lone surrogates, no control bytes).
+        original = PurePath(item.filename or "").name.encode("utf-8", "replace").decode("utf-8")
+        original = "".join(ch for ch in original if ch.isprintable())[:255]
     finally:
         await form.close()
     if len(data) > limit:
@@ -80,7 +87,8 @@ async def upload_image(request: Request) -> Response:
         raise ApiError(400, "the uploaded file is empty", param="file")
     image_format = await run_in_threadpool(_sniff, data)
     content_type, extension = UPLOAD_FORMATS[image_format]
-    name = f"img_{new_ulid().lower()}{extension}"
+    # The name is the link's secret (as a CDN's signed URL): the file route needs no API key.
+    name = f"img_{secrets.token_urlsafe(24)}{extension}"
     path = state.uploads_dir / name
     await run_in_threadpool(_write, path, data)
     upload = Upload(name, path, original or name, content_type, len(data), int(time.time()))
@@ -112,13 +120,20 @@ async def uploaded_file(request: Request) -> Response:
 
 
 async def video_file(request: Request) -> Response:
-    """The result MP4 once its task completed; 403 "expired" after the link's lifetime."""
+    """The result MP4 once its task completed; 403 "expired" after the link's lifetime.
+
+    The path carries the task's secret token, so the link works without the API key (as a
+    CDN's signed link does) and cannot be guessed from the task id.
+    """
+    token: str = request.path_params["token"]
     name: str = request.path_params["name"]
     task = _state(request).tasks.get(name.removesuffix(".mp4"))
-    now = time.time()
-    completed = None if task is None else task.completed_at(now)
-    if task is None or completed is None:
+    if task is None or not hmac.compare_digest(token.encode(), task.file_token.encode()):
         raise ApiError(404, f"no video at {name!r}")
+    now = time.time()
+    completed = task.completed_at(now)
+    if completed is None:
+        raise ApiError(404, f"no video at {name!r} yet")
     expires = completed + task.link_lifetime_s
     if now >= expires:
         raise ApiError(

@@ -1,19 +1,19 @@
 """The local Kling-compatible server: an ASGI app that speaks the APIMart contract.
 
 Routes: ``POST /v1/videos/generations``, ``GET /v1/tasks/{id}``, ``POST /v1/uploads/images``,
-``GET /v1/model-schema``, ``GET /files/videos/{id}.mp4`` and ``GET /files/uploads/{name}``
-(result and upload files, Range supported), and ``GET /_local/stats`` (counters for tests).
-Every ``/v1`` route wants ``Authorization: Bearer <key>``. Videos are animatics rendered by
-``kling_studio.localapi.animatic``; faults are described in ``kling_studio.localapi.faults``.
+``GET /v1/model-schema``, ``GET /v1/models``, ``GET /v1/model-docs?model=…`` (and ``.md``),
+``GET /files/videos/{token}/{id}.mp4`` and ``GET /files/uploads/{name}`` (result and upload
+files under unguessable names, Range supported), and ``GET /_local/stats`` (counters for tests).
+Every ``/v1`` route wants ``Authorization: Bearer <key>``; with a configured key, so does
+``/_local/stats``. Request bodies are capped while they stream in (``guards``). Videos are
+animatics rendered by ``kling_studio.localapi.animatic``; faults are in ``localapi.faults``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,28 +22,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kling_studio.domain.limits import KLING_3_TURBO
-from kling_studio.localapi import routes_api, routes_files
-from kling_studio.localapi.animatic import DEFAULT_FPS
+from kling_studio.localapi import routes_api, routes_files, routes_models
+from kling_studio.localapi.config import LocalServerConfig
 from kling_studio.localapi.errors import ApiError, error_response
 from kling_studio.localapi.fault_middleware import FaultMiddleware
-from kling_studio.localapi.faults import FaultSpec
+from kling_studio.localapi.guards import BodyLimitMiddleware, ResponseVersionMiddleware
 from kling_studio.localapi.state import ServerState
 
+__all__ = ["LocalServerConfig", "create_app"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class LocalServerConfig:
-    """How a local server behaves. ``data_dir=None``: a temporary folder removed on stop."""
-
-    api_key: str | None = None
-    task_seconds: float = 3.0
-    faults: FaultSpec | str = field(default_factory=FaultSpec)
-    data_dir: str | os.PathLike[str] | None = None
-    fps: int = DEFAULT_FPS
-    retry_after: float = 1.0
-    link_lifetime_s: float = KLING_3_TURBO.default_link_lifetime_s
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -76,14 +64,23 @@ def create_app(config: LocalServerConfig | None = None) -> Starlette:
         Route("/v1/videos/generations", routes_api.submit, methods=["POST"]),
         Route("/v1/tasks/{task_id}", routes_api.task_status, methods=["GET"]),
         Route("/v1/model-schema", routes_api.schema, methods=["GET"]),
+        Route("/v1/models", routes_models.models, methods=["GET"]),
+        Route(routes_models.DOCS_ROUTE, routes_models.model_docs, methods=["GET"]),
+        Route(routes_models.DOCS_MARKDOWN_ROUTE, routes_models.model_docs_markdown, methods=["GET"]),
         Route("/v1/uploads/images", routes_files.upload_image, methods=["POST"]),
-        Route("/files/videos/{name}", routes_files.video_file, methods=["GET", "HEAD"]),
+        Route("/files/videos/{token}/{name}", routes_files.video_file, methods=["GET", "HEAD"]),
         Route("/files/uploads/{name}", routes_files.uploaded_file, methods=["GET", "HEAD"]),
         Route("/_local/stats", routes_api.stats, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(FaultMiddleware, state=state)],
+        # Outermost first: every answer names its version; bodies are capped before anything
+        # (faults included) reads them.
+        middleware=[
+            Middleware(ResponseVersionMiddleware),
+            Middleware(BodyLimitMiddleware),
+            Middleware(FaultMiddleware, state=state),
+        ],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,
     )

@@ -12,23 +12,28 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kling_studio.localapi.config import LocalServerConfig
 from kling_studio.localapi.executor import DaemonExecutor
 from kling_studio.localapi.faults import FaultSpec
 from kling_studio.localapi.tasks import Task
 
-if TYPE_CHECKING:
-    from kling_studio.localapi.server import LocalServerConfig
-
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """The first answer given for an Idempotency-Key, replayed byte for byte."""
+    """The first answer given for an Idempotency-Key.
+
+    An error is replayed byte for byte. A created task is kept as its id and request id, so a
+    replay answers in the shape the replaying request asks for (list or object) — byte for byte
+    the same when it asks for the same shape.
+    """
 
     status: int
     body: bytes
     media_type: str
+    task_id: str | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ class Task:
     ready_at: float | None = None
     render_error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The result link's secret part, as a CDN's signed URL: the file route needs no API key.
+    file_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def completed_at(self, now: float) -> float | None:
         """When the task completed, or None while it has not (or failed)."""

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from kling_studio.domain.first_frame import ImageFacts, check_image_facts
+from kling_studio.domain.first_frame import ImageFacts, check_image_facts, check_pixel_count
 from kling_studio.domain.limits import KLING_3_TURBO, LimitsProfile
 from kling_studio.domain.multishot import check_request_prompt, looks_multishot, parse_multishot
+from kling_studio.domain.project_file import MAX_NESTING, find_lone_surrogate, nesting_depth
 from kling_studio.localapi.errors import ApiError
 
 _DATA_URI = re.compile(r"data:image/(png|jpeg|jpg);base64,(.*)", re.IGNORECASE | re.DOTALL)
@@ -52,14 +53,31 @@ class DecodedImage:
 
 
 def parse_json_body(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or a 400 invalid_request_error."""
+    """The body as a JSON object, or a 400 invalid_request_error — for deep nesting, integers
+    beyond Python's 4300-digit limit, NaN and lone surrogates too (never a 500)."""
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the request body is not UTF-8 text (byte {exc.start + 1})") from None
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise ApiError(400, f"the request body is nested {depth} levels deep; at most {MAX_NESTING} are allowed")
+    try:
+        body = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
         raise ApiError(400, f"the request body is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, f"the request body is not valid JSON ({str(exc).split(';')[0]})") from None
+    where = find_lone_surrogate(body)
+    if where is not None:
+        raise ApiError(400, f"the request body holds a lone surrogate (\\ud800–\\udfff) in {where}; it is not text")
     if not isinstance(body, dict):
         raise ApiError(400, f"the request body must be a JSON object, got {type(body).__name__}")
     return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def check_idempotency_key(value: str | None) -> str | None:
@@ -129,6 +147,8 @@ def decode_data_image(payload: str) -> DecodedImage:
 def displayed_size(image: Image.Image) -> tuple[int, int]:
     """Width and height as shown, after the EXIF orientation (which may turn the picture by 90°)."""
     width, height = image.size
+    if check_pixel_count(width, height, KLING_3_TURBO) is not None:
+        return width, height  # refused anyway, and reading a PNG's EXIF would decode all of it
     if image.getexif().get(0x0112) in _SWAPPING_ORIENTATIONS:
         return height, width
     return width, height
@@ -137,6 +157,9 @@ def displayed_size(image: Image.Image) -> tuple[int, int]:
 def open_image_bytes(raw: bytes, param: str) -> DecodedImage:
     try:
         with Image.open(io.BytesIO(raw)) as image:
+            too_many = check_pixel_count(*image.size, KLING_3_TURBO)
+            if too_many is not None:  # judged from the header, before anything is decoded
+                raise ApiError(400, f"{too_many.code}: {too_many.message}", param=param)
             image.load()
             return DecodedImage(image.copy(), image.format or "", displayed_size(image), len(raw))
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):

@@ -83,12 +83,15 @@ def test_own_upload_as_first_frame_sets_the_video_shape(
     assert _close(first.getpixel((5, 5)), (250, 20, 20))
 
 
-def test_unknown_image_urls_render_without_the_image(server: LocalServer, client: httpx.Client) -> None:
+def test_an_unreachable_image_url_fails_the_task_with_the_reason(server: LocalServer, client: httpx.Client) -> None:
+    """Issue 11 §7: no video is rendered without the picture it was asked for."""
     answer = client.post("/v1/videos/generations", json=body(first_frame_image="https://example.invalid/a.png"))
     task_id = answer.json()["data"][0]["task_id"]
-    assert wait_for(client, task_id)["status"] == "completed"
-    task = server.state.tasks[task_id]
-    assert (task.width, task.height) == KLING_3_TURBO.output_size("720p", "16:9")
+    data = wait_for(client, task_id)
+    assert data["status"] == "failed"
+    assert "first_frame_image could not be fetched" in data["error"]["message"]
+    assert "example.invalid" in data["error"]["message"]
+    assert not server.state.tasks[task_id].video_path.exists()
 
 
 def test_extreme_uploaded_ratio_is_refused(client: httpx.Client) -> None:
