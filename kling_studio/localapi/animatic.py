@@ -5,11 +5,17 @@ number, its seconds and its text. When there is a first-frame image, shot 1 show
 a slow push-in and a caption band. The video lasts exactly the storyboard's seconds at a fixed
 frame rate. Cards are drawn once and converted to YUV once; the encoder repeats them, and the
 push-in only crops and resizes per frame.
+
+Turbo's outputs always carry sound, so the animatic does too: a stereo 48 kHz AAC track, silent
+but for a short quiet click on the first sample of every shot, so an editor gets an A/V clip (and
+can hear the cuts) just as with a real take. The track lasts exactly as long as the picture.
 """
 
 from __future__ import annotations
 
+import array
 import contextlib
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +41,12 @@ _X264_OPTIONS = {"preset": "ultrafast", "crf": "22"}
 # An image within 0.5 % of a table ratio (1366×768, 1080×1088) counts as that ratio and gets the
 # table's exact size: a few pixels' difference is not a different shape.
 _SAME_RATIO = 0.005
+AUDIO_RATE = 48000
+AUDIO_LAYOUT = "stereo"
+_AUDIO_CHUNK = 1024  # samples per AAC frame
+CLICK_SECONDS = 0.012
+CLICK_LEVEL = 0.1  # about -20 dBFS: audible in an editor, not loud
+CLICK_HZ = 1000
 
 
 # PyAV ships this classmethod without annotations.
@@ -182,6 +194,57 @@ def _segments(
         start += seconds
 
 
+def _click() -> array.array[float]:
+    """A short 1 kHz blip with a fade-out, so it does not pop."""
+    count = int(AUDIO_RATE * CLICK_SECONDS)
+    return array.array(
+        "f",
+        (CLICK_LEVEL * (1 - i / count) * math.sin(2 * math.pi * CLICK_HZ * i / AUDIO_RATE) for i in range(count)),
+    )
+
+
+class _ClickTrack:
+    """Writes the audio in AAC-sized frames, a click at each cut, as the picture advances."""
+
+    def __init__(self, container: Any, cuts: list[int], total_samples: int) -> None:
+        self.stream = container.add_stream("aac", rate=AUDIO_RATE)
+        self.stream.layout = AUDIO_LAYOUT
+        self._container = container
+        self._cuts = cuts  # sample index of every shot's start
+        self._total = total_samples
+        self._written = 0
+        self._click = _click()
+        self._silence = bytes(4 * _AUDIO_CHUNK)
+
+    def _chunk(self, start: int, count: int) -> bytes:
+        nearby = [c for c in self._cuts if c < start + count and c + len(self._click) > start]
+        if not nearby:
+            return self._silence[: 4 * count]
+        samples = array.array("f", bytes(4 * count))
+        for cut in nearby:
+            for i in range(max(cut, start), min(cut + len(self._click), start + count)):
+                samples[i - start] = self._click[i - cut]
+        return samples.tobytes()
+
+    def write_until(self, sample: int) -> None:
+        sample = min(sample, self._total)
+        while self._written < sample:
+            count = min(_AUDIO_CHUNK, self._total - self._written)
+            frame = av.AudioFrame(format="fltp", layout=AUDIO_LAYOUT, samples=count)
+            data = self._chunk(self._written, count)
+            for plane in frame.planes:
+                plane.update(data)
+            frame.sample_rate = AUDIO_RATE
+            frame.pts = self._written
+            frame.time_base = Fraction(1, AUDIO_RATE)
+            self._container.mux(self.stream.encode(frame))
+            self._written += count
+
+    def finish(self) -> None:
+        self.write_until(self._total)
+        self._container.mux(self.stream.encode(None))
+
+
 def render_animatic(
     shots: Sequence[ShotInput],
     out_path: str | os.PathLike[str],
@@ -230,12 +293,17 @@ def _encode(
 ) -> None:
     total_frames = sum(seconds for _, seconds in plan) * fps
     done = 0
+    cuts, at = [], 0
+    for _, seconds in plan:
+        cuts.append(at * AUDIO_RATE)
+        at += seconds
     with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         stream.codec_context.time_base = Fraction(1, fps)
         stream.options = dict(_X264_OPTIONS)
+        audio = _ClickTrack(container, cuts, at * AUDIO_RATE)
         for frames, frame_at in _segments(plan, size, fps, image, title):
             for i in range(frames):
                 frame = frame_at(i)
@@ -247,4 +315,7 @@ def _encode(
                 done += 1
                 if on_progress is not None and (done % fps == 0 or done == total_frames):
                     on_progress(done / total_frames)
+            # Interleave: the sound up to the end of this shot follows its pictures.
+            audio.write_until(done * AUDIO_RATE // fps)
         container.mux(stream.encode(None))
+        audio.finish()

@@ -149,3 +149,28 @@ def test_long_and_unspaced_text_still_renders(tmp_path: Path) -> None:
     text = "雨" * 512
     out = render_animatic([(text, 1), ("w" * 600, 1)], tmp_path / "cjk.mp4", width=720, height=1280, fps=4)
     assert len(_frames(out)) == 8
+
+
+def test_audio_track_is_aac_as_long_as_the_picture_with_a_click_at_each_cut(three_shots: Path) -> None:
+    import array
+
+    with av.open(str(three_shots)) as container:
+        audio = container.streams.audio[0]
+        video = container.streams.video[0]
+        assert audio.codec_context.name == "aac"
+        assert (audio.codec_context.sample_rate, audio.codec_context.channels) == (48000, 2)
+        assert audio.duration is not None and audio.time_base is not None
+        assert video.duration is not None and video.time_base is not None
+        assert float(audio.duration * audio.time_base) == pytest.approx(
+            float(video.duration * video.time_base), abs=0.03
+        )
+        loud: list[float] = []
+        for frame in container.decode(audio=0):
+            samples = array.array("f", bytes(frame.planes[0]))[: frame.samples]
+            if max(abs(x) for x in samples) > 0.02:
+                assert frame.time is not None
+                loud.append(frame.time)
+    # Sound only around the three cuts (0 s, 1 s, 2 s); silence in between.
+    assert loud
+    assert all(min(abs(t - cut) for cut in (0.0, 1.0, 2.0)) < 0.05 for t in loud), loud
+    assert {min((0.0, 1.0, 2.0), key=lambda cut: abs(t - cut)) for t in loud} == {0.0, 1.0, 2.0}
