@@ -13,6 +13,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from kling_studio.cli import main
+from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.sequence import Segment, SequenceProject
 from kling_studio.domain.sequence_file import dumps_sequence
 from kling_studio.domain.storyboard import GenerationSettings, Shot
@@ -78,15 +79,15 @@ def frames_at(path: Path, wanted: Iterable[int]) -> tuple[int, dict[int, Image.I
     with av.open(str(path)) as container:
         for index, frame in enumerate(container.decode(video=0)):
             if index in keep:
-                frames[index] = frame.to_image().convert("RGB")
+                frames[index] = frame.to_image().convert("RGB")  # type: ignore[no-untyped-call]
             count = index + 1
     return count, frames
 
 
-def store_jobs() -> list[object]:
+def store_jobs() -> list[JobRecord]:
     store = JobStore(app_paths().job_store)
     try:
-        return list(store.all())
+        return store.all()
     finally:
         store.close()
 
@@ -201,7 +202,7 @@ def test_takes_pick_and_a_single_segment_continue_from_the_pick(
     assert main(["submit", str(project), "--takes", "2", *base]) == 0
     lines = job_lines(capsys.readouterr().out)
     assert sorted(lines) == [(1, 1), (1, 2), (2, 1), (2, 2)]
-    jobs = {j.id: j for j in store_jobs()}  # type: ignore[attr-defined]
+    jobs = {j.id: j for j in store_jobs()}
     assert len(jobs) == 4 and len({j.idempotency_key for j in jobs.values()}) == 4
     assert len(server.state.created_tasks) == 4
     assert all(server.state.tasks_created_by_key[j.idempotency_key] == 1 for j in jobs.values())
@@ -218,7 +219,7 @@ def test_takes_pick_and_a_single_segment_continue_from_the_pick(
     assert main(["submit", str(project), "--segment", "2", *base]) == 0
     (again,) = job_lines(capsys.readouterr().out).items()
     assert again[0] == (2, 1)
-    new_job = next(j for j in store_jobs() if j.id == again[1][0])  # type: ignore[attr-defined]
+    new_job = next(j for j in store_jobs() if j.id == again[1][0])
     assert new_job.storyboard["sequence"]["source"] == picked_video
     assert (tmp_path / "frames" / f"Film.segment-2.{Path(picked_video).stem}.png").is_file()
 

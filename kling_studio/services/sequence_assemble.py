@@ -34,6 +34,10 @@ class AssembleError(ValueError):
     """The takes cannot be joined; the message names the file and the reason."""
 
 
+class _RemuxImpossible(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class AssembleInput:
     """One segment: its take's video, its title and its planned shots ``(text, seconds)``."""
@@ -113,7 +117,7 @@ def assemble(inputs: Sequence[AssembleInput], out_path: str | os.PathLike[str], 
             try:
                 counts = _remux(inputs, tmp, first.rate)
                 remuxed = True
-            except av.FFmpegError as exc:  # e.g. timestamps a muxer refuses: encode instead
+            except (av.FFmpegError, _RemuxImpossible) as exc:  # timestamps a muxer refuses: encode instead
                 log.warning("remux failed (%s); re-encoding", exc)
         if not remuxed:
             counts = _reencode(inputs, facts, tmp, audio)
@@ -154,23 +158,31 @@ def _remux(inputs: Sequence[AssembleInput], tmp: Path, rate: Fraction) -> list[i
         a_out = output.add_stream_from_template(template.streams.audio[0]) if template.streams.audio else None
         output.set_chapters(_chapters(inputs, counts, rate))  # type: ignore[arg-type]
         offset = Fraction(0)  # seconds already in the cut
+        last_dts: dict[str, int] = {}
         for item, count in zip(inputs, counts, strict=True):
             with av.open(item.video) as source:
-                streams = [source.streams.video[0]] + (
-                    [source.streams.audio[0]] if a_out and source.streams.audio else []
-                )
-                base = {s.index: _first_pts(item.video, s.index) for s in streams}
+                video = source.streams.video[0]
+                streams = [video] + ([source.streams.audio[0]] if a_out and source.streams.audio else [])
+                # The take's own zero is its first picture; its sound keeps its place against it
+                # (AAC priming before zero included), so picture and sound stay in sync per take.
+                zero = Fraction(_first_pts(item.video, video.index)) * (video.time_base or Fraction(1, 90_000))
                 for packet in source.demux(streams):
                     if packet.dts is None or not packet.size:
                         continue
-                    target = v_out if packet.stream.type == "video" or a_out is None else a_out
+                    kind = packet.stream.type
                     tb = packet.stream.time_base or Fraction(1, 90_000)
-                    shift = round(offset / tb) - base[packet.stream.index]
+                    shift = round((offset - zero) / tb)
+                    dts = packet.dts + shift
+                    if dts <= last_dts.get(kind, -(2**62)):
+                        if kind == "video":  # a frame would be lost: let the caller re-encode
+                            raise _RemuxImpossible("video timestamps overlap at a join")
+                        continue  # the next take's AAC priming overlaps the previous sound's tail
                     packet.pts = None if packet.pts is None else packet.pts + shift
-                    packet.dts = packet.dts + shift
-                    packet.stream = target
+                    packet.dts = dts
+                    last_dts[kind] = dts
+                    packet.stream = v_out if kind == "video" or a_out is None else a_out
                     output.mux(packet)
-            offset += Fraction(count) / rate  # the video sets the clock: audio follows each join
+            offset += Fraction(count) / rate  # the picture sets the clock: sound follows each join
     return counts
 
 
