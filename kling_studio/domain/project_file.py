@@ -15,6 +15,7 @@ from typing import Any
 from kling_studio.domain.storyboard import FirstFrame, GenerationSettings, Shot, Storyboard
 
 SCHEMA_VERSION = 1
+SEQUENCE_SCHEMA = 2  # a project of several segments (``domain.sequence_file``)
 PROJECT_SUFFIX = ".kling.json"
 # Far deeper than any project (4 levels plus unknown keys), far shallower than the parser's stack.
 MAX_NESTING = 64
@@ -165,11 +166,18 @@ def loads_project(text: str, project_dir: str | None = None) -> Storyboard:
     if not isinstance(raw, dict):
         raise _schema_error("(top level)", "an object", raw)
     schema = _require(raw, "schema", int, "an integer", "")
-    if schema > SCHEMA_VERSION:
+    if schema == SEQUENCE_SCHEMA:  # several segments: read by ``domain.sequence_file``, not here
+        raise ProjectFileError(
+            "sequence",
+            "a sequence of several segments (schema 2); this reader takes one storyboard. "
+            "Use `kling-studio compile|submit|pick|assemble` on it.",
+            field="schema",
+        )
+    if schema > SEQUENCE_SCHEMA:
         raise ProjectFileError(
             "newer_schema",
             f"made by a newer version of Kling Studio (schema {schema}; this version reads up to "
-            f"schema {SCHEMA_VERSION}). Update Kling Studio to open it.",
+            f"schema {SEQUENCE_SCHEMA}). Update Kling Studio to open it.",
             field="schema",
         )
     if schema < 1:

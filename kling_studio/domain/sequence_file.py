@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kling_studio.domain.project_file import (
+    SEQUENCE_SCHEMA,
     ProjectFileError,
     dumps_project,
     loads_project,
@@ -30,7 +31,7 @@ from kling_studio.domain.project_file import (
 from kling_studio.domain.sequence import Segment, SequenceProject, from_storyboard, is_single
 from kling_studio.domain.storyboard import Storyboard
 
-SEQUENCE_SCHEMA = 2
+__all__ = ["SEQUENCE_SCHEMA", "dumps_sequence", "loads_sequence", "peek_schema"]
 FROM_PREVIOUS = {"from": "previous"}
 _TOP_KEYS = ("schema", "title", "settings", "segments")
 _SEGMENT_KEYS = ("title", "settings", "first_frame", "shots", "pick")

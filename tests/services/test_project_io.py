@@ -80,7 +80,8 @@ CASES = {
         "schema",
         "settings.watermark",
     ),
-    "newer": (json.dumps({**EXAMPLE, "schema": 2}), "newer_schema", "newer version"),
+    "newer": (json.dumps({**EXAMPLE, "schema": 3}), "newer_schema", "newer version"),
+    "sequence": (json.dumps({**EXAMPLE, "schema": 2}), "sequence", "several segments"),
     "not_object": ("[1, 2]", "schema", "an object"),
 }
 
