@@ -7,6 +7,7 @@ what keeps rendering several times faster than real time.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,28 @@ _FONT_DIRS = (
 _REGULAR = ("DejaVuSans.ttf", "Arial.ttf", "arial.ttf")
 _BOLD = ("DejaVuSans-Bold.ttf", "Arial Bold.ttf", "arialbd.ttf")
 
+# DejaVu has no Chinese, Japanese or Korean: text in those scripts is drawn with the first of
+# these that is installed (each also covers Latin), instead of rows of empty boxes.
+CJK_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def needs_cjk(text: str) -> bool:
+    return any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in text)
+
+
+@functools.cache
+def cjk_font_path() -> str | None:
+    return next((path for path in CJK_FONT_FILES if Path(path).is_file()), None)
 
 
 def shot_colour(index: int) -> tuple[int, int, int]:
@@ -74,8 +96,42 @@ def load_font(size: int, bold: bool = False) -> Font:
     return ImageFont.load_default(size=size)
 
 
+@functools.cache
+def _cjk_font(size: float) -> Font | None:
+    path = cjk_font_path()
+    if path is None:
+        return None
+    try:
+        return ImageFont.truetype(path, max(8, int(size)))
+    except OSError:
+        return None
+
+
+def _runs(text: str, font: Font) -> list[tuple[str, Font]]:
+    """The text cut into runs, each with the font that has its glyphs (DejaVu, or the CJK font)."""
+    cjk = _cjk_font(font.size) if isinstance(font, ImageFont.FreeTypeFont) and needs_cjk(text) else None
+    if cjk is None:
+        return [(text, font)]
+    runs: list[tuple[str, Font]] = []
+    for ch in text:
+        face = cjk if needs_cjk(ch) else font
+        if runs and runs[-1][1] is face:
+            runs[-1] = (runs[-1][0] + ch, face)
+        else:
+            runs.append((ch, face))
+    return runs
+
+
 def _text_width(draw: ImageDraw.ImageDraw, text: str, font: Font) -> float:
-    return draw.textlength(text, font=font)
+    return sum(draw.textlength(run, font=face) for run, face in _runs(text, font))
+
+
+def draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: Font, fill: object) -> None:
+    """``draw.text`` with a per-run fallback to the CJK font, so no glyph becomes an empty box."""
+    x, y = xy
+    for run, face in _runs(text, font):
+        draw.text((x, y), run, font=face, fill=fill)  # type: ignore[arg-type]
+        x += draw.textlength(run, font=face)
 
 
 def wrap_text(draw: ImageDraw.ImageDraw, text: str, font: Font, max_width: float) -> list[str]:
@@ -163,7 +219,7 @@ def draw_card(size: tuple[int, int], info: CardInfo) -> Image.Image:
     y = margin
     if info.title:
         title_font = load_font(int(unit * 0.032))
-        draw.text((margin, y), info.title, font=title_font, fill=_MUTED)
+        draw_text(draw, (margin, y), info.title, title_font, _MUTED)
         y += int(unit * 0.05)
     head, span = _heading(info)
     head_font = load_font(int(unit * 0.085), bold=True)
@@ -175,7 +231,7 @@ def draw_card(size: tuple[int, int], info: CardInfo) -> Image.Image:
     box_h = height - y - margin - 2 * timeline_h
     fitted = fit_text(info.text or "(no text)", width - 2 * margin, box_h, int(unit * 0.05), int(unit * 0.02))
     for line in fitted.lines:
-        draw.text((margin, y), line, font=fitted.font, fill=_TEXT)
+        draw_text(draw, (margin, y), line, fitted.font, _TEXT)
         y += fitted.line_height
     _draw_timeline(draw, info, (margin, height - margin - timeline_h, width - margin, height - margin))
     return image
@@ -213,6 +269,6 @@ def draw_band(size: tuple[int, int], info: CardInfo) -> tuple[Image.Image, Image
         draw.text((margin, margin), f"{head}   {span}", font=head_font, fill=fill)
         y = margin + int(unit * 0.09)
         for line in fitted.lines if info.text else []:
-            draw.text((margin, y), line, font=fitted.font, fill=fill)
+            draw_text(draw, (margin, y), line, fitted.font, fill)
             y += fitted.line_height
     return band, mask, height - band_h

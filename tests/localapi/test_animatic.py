@@ -174,3 +174,19 @@ def test_audio_track_is_aac_as_long_as_the_picture_with_a_click_at_each_cut(thre
     assert loud
     assert all(min(abs(t - cut) for cut in (0.0, 1.0, 2.0)) < 0.05 for t in loud), loud
     assert {min((0.0, 1.0, 2.0), key=lambda cut: abs(t - cut)) for t in loud} == {0.0, 1.0, 2.0}
+
+
+def test_cjk_shot_text_is_drawn_with_real_glyphs_not_boxes() -> None:
+    from kling_studio.localapi.cards import CardInfo, cjk_font_path, draw_card
+
+    if cjk_font_path() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-droid-fallback; make test installs it)")
+
+    def card(text: str) -> Image.Image:
+        return draw_card((640, 360), CardInfo(1, 1, 3, 0, 3, text))
+
+    # Missing glyphs would all be the same empty box, so two different words would look alike.
+    assert _difference(card("東京の夜景"), card("大阪の朝日")) > 0.1
+    # Latin text next to CJK text keeps DejaVu's glyphs: the English part is drawn identically.
+    left = card("Night city 東京").crop((0, 90, 60, 150))
+    assert _difference(left, card("Night city 大阪").crop((0, 90, 60, 150))) == 0
