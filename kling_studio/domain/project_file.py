@@ -16,6 +16,7 @@ from kling_studio.domain.storyboard import FirstFrame, GenerationSettings, Shot,
 
 SCHEMA_VERSION = 1
 SEQUENCE_SCHEMA = 2  # a project of several segments (``domain.sequence_file``)
+SEQUENCE_JOB_KEY = "sequence"  # a job snapshot's plan/segment/take tag (``services.sequence_runner``)
 PROJECT_SUFFIX = ".kling.json"
 # Far deeper than any project (4 levels plus unknown keys), far shallower than the parser's stack.
 MAX_NESTING = 64
@@ -301,4 +302,7 @@ def storyboard_to_snapshot(storyboard: Storyboard) -> dict[str, Any]:
 
 
 def storyboard_from_snapshot(snapshot: dict[str, Any]) -> Storyboard:
-    return loads_project(json.dumps(snapshot), None)
+    # A sequence job's tag says which plan, segment and take the job was; it is not part of the
+    # storyboard, and carried into the editor it would follow a save or a new job.
+    clean = {k: v for k, v in snapshot.items() if k != SEQUENCE_JOB_KEY}
+    return loads_project(json.dumps(clean), None)

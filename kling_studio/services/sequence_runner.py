@@ -27,6 +27,7 @@ from typing import Any
 
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
+from kling_studio.domain.project_file import SEQUENCE_JOB_KEY
 from kling_studio.domain.sequence import SequenceProject
 from kling_studio.domain.sequence_file import sequence_from_snapshot
 from kling_studio.domain.storyboard import FirstFrame, Storyboard
@@ -39,7 +40,7 @@ from kling_studio.services.sequence_io import chained_frame_path, load_sequence
 
 log = logging.getLogger("kling_studio.sequence")
 
-SEQUENCE_TAG = "sequence"
+SEQUENCE_TAG = SEQUENCE_JOB_KEY
 RUNNING, SUBMITTED, STOPPED = "running", "submitted", "stopped"
 
 

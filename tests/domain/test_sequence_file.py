@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from kling_studio.domain.project_file import ProjectFileError, dumps_project, loads_project
+from kling_studio.domain.project_file import (
+    ProjectFileError,
+    dumps_project,
+    loads_project,
+    storyboard_from_snapshot,
+)
 from kling_studio.domain.sequence import (
     Segment,
     SequenceProject,
@@ -195,3 +200,10 @@ def test_one_segment_with_its_own_title_is_written_as_schema_2_so_nothing_is_los
     data = json.loads(dumps_sequence(renamed, DIR))
     assert data["schema"] == 2 and data["title"] == "Pit lane" and data["segments"][0]["title"] == "Garage"
     assert loads_sequence(json.dumps(data), DIR).segments[0].title == "Garage"
+
+
+def test_a_sequence_jobs_tag_does_not_follow_its_storyboard_into_the_editor() -> None:
+    snapshot = json.loads(dumps_project(loads_project(SCHEMA_1, DIR), None))
+    snapshot["sequence"] = {"plan": "p", "segment": 2, "take": 1, "source": None}
+    board = storyboard_from_snapshot(snapshot)
+    assert "sequence" not in board.extra and board.extra["director"] == "A. N. Other"
