@@ -272,6 +272,9 @@ def request_error(exc: Exception, *, what: str, host: str, outcome_unknown: bool
         return ProtocolError(f"Could not {what}: the link is not an http(s) address{suffix}.")
     if isinstance(exc, httpx.LocalProtocolError):
         return ProtocolError(f"Could not {what}: the request could not be sent as valid HTTP{suffix}.")
+    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in detail.lower():
+        # httpx reports a redirect to an unusable address this way: the server's answer, not the network.
+        return ProtocolError(f"Could not {what}: the server redirected to an address that is not a valid URL{suffix}.")
     if isinstance(exc, httpx.RemoteProtocolError):
         err = NetworkError(
             f"Could not {what}: the server broke the HTTP exchange ({host}{': ' + detail if detail else ''}).",

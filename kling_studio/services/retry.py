@@ -67,8 +67,9 @@ class Deadlines:
 
 
 def is_retryable_read(error: KlingAPIError) -> bool:
-    """Status reads, schema reads, uploads and downloads: network errors, 408, 429, 5xx."""
-    if isinstance(error, NetworkError):
+    """Status reads, schema reads, uploads and downloads: network errors, 408, 429, 5xx, and
+    errors marked retryable (a broken gzip body: a proxy's hiccup, worth one more try)."""
+    if isinstance(error, NetworkError) or error.retryable:
         return True
     status = error.status
     return status is not None and (status in (408, 429) or 500 <= status <= 599)
