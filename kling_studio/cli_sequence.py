@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kling_studio.cli_jobs import (
+    EXIT_ENGINE_BUSY,
     EXIT_INVALID,
     EXIT_OK,
     EXIT_REMOTE_FAILURE,
@@ -233,8 +234,8 @@ def run_resume(args: argparse.Namespace, today: Handler) -> int:
     from kling_studio.services.sequence_runner import PlanStore
 
     code = today(args)
-    if not PlanStore(app_paths().data_dir / "sequences").running():
-        return code
+    if code == EXIT_ENGINE_BUSY or not PlanStore(app_paths().data_dir / "sequences").running():
+        return code  # busy: the process holding the queue was named once, that is enough
     chains = _locked("resume", lambda: _with_logging(lambda: asyncio.run(_resume_chains(args))))
     return code if code != EXIT_OK else chains
 
