@@ -1,7 +1,8 @@
 """A generation job's lifecycle as an explicit state machine.
 
 The UI only maps a state to words, an icon and a colour; the engine asks
-``can_transition`` before every change and the store records each transition.
+``can_transition`` before every change, and the store checks every write against the state on
+disk and refuses the rest. A terminal state never changes: Retry makes a new job.
 """
 
 from __future__ import annotations
