@@ -332,7 +332,7 @@ def _all_jobs() -> list[JobRecord]:
 
 def run_assemble(args: argparse.Namespace) -> int:
     from kling_studio.services.sequence_assemble import AssembleError, AssembleInput, assemble
-    from kling_studio.services.sequence_runner import latest_done_take
+    from kling_studio.services.sequence_runner import segment_video
 
     project = _load(args.file)
     if project is None:
@@ -341,10 +341,7 @@ def run_assemble(args: argparse.Namespace) -> int:
     jobs = _all_jobs()
     inputs = []
     for number, segment in enumerate(project.segments, start=1):
-        video = segment.pick if segment.pick and Path(segment.pick).is_file() else None
-        if video is None:
-            take = latest_done_take(jobs, project_path, number)
-            video = take.video_path if take is not None else None
+        video = segment_video(project, project_path, number - 1, jobs)
         if video is None:
             why = f" (its pick {segment.pick} is missing)" if segment.pick else ""
             _err(

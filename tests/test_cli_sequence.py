@@ -211,9 +211,13 @@ def test_takes_pick_and_a_single_segment_continue_from_the_pick(
     assert len(sources) == 1 and sources <= first_takes  # both continue from the same, first finished take
 
     picked_id, picked_video = lines[(1, 2)]
+    data = json.loads(project.read_text(encoding="utf-8"))
+    data["notes"], data["segments"][1]["mood"] = "for the client", "calm"  # keys of a newer version
+    project.write_text(json.dumps(data, indent=2), encoding="utf-8")
     assert main(["pick", str(project), "--segment", "1", picked_id[:8]]) == 0
     saved = json.loads(project.read_text(encoding="utf-8"))
     assert saved["segments"][0]["pick"] == f"takes/{Path(picked_video).name}"  # relative: inside the folder
+    assert saved["notes"] == "for the client" and saved["segments"][1]["mood"] == "calm"
     capsys.readouterr()
 
     assert main(["submit", str(project), "--segment", "2", *base]) == 0

@@ -126,6 +126,16 @@ def latest_done_take(jobs: list[JobRecord], project_path: str, segment: int) -> 
     return max(done, key=lambda j: j.finished_at or j.updated_at, default=None)
 
 
+def segment_video(project: SequenceProject, project_path: str, index: int, jobs: list[JobRecord]) -> str | None:
+    """The take a segment (0-based ``index``) stands for in the film: its pick while the file
+    exists, else its latest done take; None when it has none (what assembly and a strip show)."""
+    pick = project.segments[index].pick
+    if pick and Path(pick).is_file():
+        return pick
+    take = latest_done_take(jobs, project_path, index + 1)
+    return take.video_path if take is not None else None
+
+
 class ChainStopped(RuntimeError):
     """A chained segment has nothing to start from; ``str()`` says why and what to do."""
 
@@ -242,16 +252,13 @@ class SequenceRunner:
 
     def _outside_source(self, segment: int, previous: int) -> str:
         """A predecessor this plan does not generate: its pick in the file, else its latest done take."""
-        pick = self.project.segments[previous - 1].pick
-        if pick and Path(pick).is_file():
-            return pick
-        take = latest_done_take(self.engine.jobs(), self.plan.project_path, previous)
-        if take is None or take.video_path is None:
+        video = segment_video(self.project, self.plan.project_path, previous - 1, self.engine.jobs())
+        if video is None:
             raise ChainStopped(
                 f"Segment {segment} continues from segment {previous}, which has no take yet: "
                 f"generate segment {previous} first (or pick one of its takes)."
             )
-        return take.video_path
+        return video
 
     def _chosen_take(self, segment: int, ids: list[str]) -> str | None:
         """The pick among this plan's done takes (read from the file now), else the first to finish."""
