@@ -59,6 +59,9 @@ class BodyTooLarge(ApiError):
             f"{what}{size} is larger than the {limit_text} this server accepts. Send a smaller "
             + ("image." if upload else "body."),
             param="file" if upload else None,
+            # Close once answered: otherwise the server would go on reading (and discarding)
+            # the rest of a body that may never end.
+            headers={"Connection": "close"},
         )
 
 

@@ -10,11 +10,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
+from kling_studio.domain.first_frame import check_pixel_count
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.domain.project_file import PROJECT_SUFFIX, ProjectFileError, loads_project
 from kling_studio.localapi.animatic import DEFAULT_FPS, ProgressCallback, animatic_size, render_animatic
+from kling_studio.localapi.validation import displayed_size
 
 
 class AnimaticError(ValueError):
@@ -67,8 +69,13 @@ def plan_project(project: str | os.PathLike[str], resolution: str | None = None)
         first_frame = Path(storyboard.first_frame.path)
         try:
             with Image.open(first_frame) as image:
-                image_size = ImageOps.exif_transpose(image).size
-        except OSError as exc:
+                too_many = check_pixel_count(*image.size, KLING_3_TURBO)
+                if too_many is not None:  # judged from the header: decoding it would take gigabytes
+                    raise AnimaticError(f"first frame {first_frame}: {too_many.message}")
+                image_size = displayed_size(image)
+        except AnimaticError:
+            raise
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise AnimaticError(f"first frame {first_frame}: cannot read it as an image ({exc})") from None
     elif storyboard.first_frame is not None:
         notes.append(f"the first frame is a URL ({storyboard.first_frame.url}); rendering without it")

@@ -43,6 +43,7 @@ def _too_large(size: int | None = None) -> ApiError:
         413,
         f"The image{measured} is larger than the {limit // MB} MB upload limit. Send a smaller image.",
         param="file",
+        headers={"Connection": "close"},
     )
 
 

@@ -89,10 +89,11 @@ def test_result_file_is_missing_until_completed(make_server: Any) -> None:
     server = make_server(task_seconds=30)
     with httpx.Client(base_url=server.base_url, headers=AUTH) as client:
         task_id = submit(client)
-        response = httpx.get(f"{server.base_url}/files/videos/{task_id}.mp4")
+        token = server.state.tasks[task_id].file_token
+        response = httpx.get(f"{server.base_url}/files/videos/{token}/{task_id}.mp4")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == 404
-        assert httpx.get(f"{server.base_url}/files/videos/task_nothing.mp4").status_code == 404
+        assert httpx.get(f"{server.base_url}/files/videos/{token}/task_nothing.mp4").status_code == 404
 
 
 def test_links_expire_after_their_lifetime(make_server: Any) -> None:
