@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kling_studio.services.engine_lock import KIND_GUI, EngineLock, read_holder
+from kling_studio import __version__
+from kling_studio.services.engine_lock import KIND_CLI, KIND_GUI, EngineLock, LockHolder, read_holder
 from kling_studio.services.paths import app_paths
 from kling_studio.ui.single_instance import InstanceServer, hand_over, server_name
 from tests.test_cli_jobs import write_project
@@ -90,3 +91,36 @@ def test_two_studio_processes_one_window_opens_the_others_file(tmp_path: Path) -
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=30)
+
+
+def test_a_window_started_during_a_resume_takes_the_engine_when_it_ends(tmp_path: Path) -> None:
+    """GUI plus ``resume``: the window does not run a second engine; it names the holder and
+    takes the queue over once the lock is free."""
+    paths = app_paths()
+    cli = EngineLock(paths.data_dir, KIND_CLI, "resume").acquire()  # stands in for `kling-studio resume`
+    window = subprocess.Popen(
+        [sys.executable, "-m", "kling_studio", "--local"],
+        env=_gui_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        log_file = paths.log_dir / "kling-studio.log"
+        deadline = time.monotonic() + 60
+        while not log_file.is_file() or f"Kling Studio {__version__} starting" not in log_file.read_text(
+            encoding="utf-8"
+        ):
+            assert window.poll() is None and time.monotonic() < deadline, "the window never started"
+            time.sleep(0.1)
+        time.sleep(1.0)  # the window is up and polling the lock: it must not have taken it
+        assert read_holder(paths.data_dir) == LockHolder(os.getpid(), KIND_CLI, "resume")
+        cli.release()
+        while (holder := read_holder(paths.data_dir)) is None or holder.pid != window.pid:
+            assert window.poll() is None and time.monotonic() < deadline, "the window never took the engine"
+            time.sleep(0.1)
+        assert holder.kind == KIND_GUI
+    finally:
+        cli.release()
+        window.send_signal(signal.SIGTERM)
+        window.communicate(timeout=30)
