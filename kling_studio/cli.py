@@ -16,7 +16,12 @@ from typing import TextIO
 from kling_studio import __version__
 
 # Modules that add sub-commands: each has ``register(subparsers)`` which sets ``func``.
-_COMMAND_MODULES = ("kling_studio.cli_local", "kling_studio.cli_jobs", "kling_studio.cli_export", "kling_studio.cli_sequence")
+_COMMAND_MODULES = (
+    "kling_studio.cli_local",
+    "kling_studio.cli_jobs",
+    "kling_studio.cli_export",
+    "kling_studio.cli_sequence",
+)
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
