@@ -18,8 +18,9 @@ from kling_studio.services.api_errors import DownloadError
 
 # The requested seconds and the file's may differ by this much (contract: whole seconds).
 DURATION_TOLERANCE_S = 1.0
-# How far before the end the seek for the last frame lands: past at most one GOP of decoding.
-_TAIL_S = 2.0
+# The seek for the last frame aims this far before the end and lands on the keyframe before it:
+# only the last GOP is decoded.
+_TAIL_S = 0.5
 # A frame beyond this is not a Kling video (1440×1440 is the largest); refuse before decoding.
 _MAX_PIXELS = 4096 * 4096
 
@@ -118,7 +119,6 @@ def _probe_open(container: Any, expected: float | None) -> VideoProbe:
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     fps = float(rate) if rate else 0.0
     time_base = stream.time_base
-    stream.thread_type = "AUTO"
 
     first = next(container.decode(stream), None)
     if first is None:
