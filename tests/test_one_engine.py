@@ -210,3 +210,12 @@ def test_jobs_json_reads_without_the_lock_and_creates_nothing(tmp_path: Path) ->
     empty = _cli(["jobs", "--json"], _env(home))
     assert (empty.returncode, json.loads(empty.stdout)) == (0, [])
     assert not (home / "data" / "jobs.sqlite3").exists()
+
+
+def test_resume_while_the_window_holds_the_engine_exits_5_naming_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with EngineLock(home / "data", KIND_GUI):
+        refused = _cli(["resume", "--wait"], _env(home))
+    assert refused.returncode == EXIT_ENGINE_BUSY
+    assert f"the Kling Studio window (pid {os.getpid()}) is running the queue" in refused.stderr
+    assert "it carries the unfinished jobs on itself" in refused.stderr
