@@ -17,7 +17,9 @@ from pathlib import Path
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.services.api_client import KlingClient
+from kling_studio.services.api_download import temp_path_for
 from kling_studio.services.api_errors import KlingAPIError
+from kling_studio.services.downloads import video_destination
 from kling_studio.services.job_core import EngineCore
 from kling_studio.services.local_backend import LOCAL, LocalBackendError
 from kling_studio.services.polling import PollPolicy, RateLimiter, SleepFn
@@ -93,10 +95,16 @@ class JobSteps:
         self.core.update(job_id, state=_S.FAILED, error_code=code, error_message=message, finished_at=self.core.clock())
 
     def _expire(self, job_id: str) -> None:
-        self.core.update(
+        job = self.core.update(
             job_id,
             state=_S.EXPIRED,
             error_code="link_expired",
             error_message="The result link expired before the video could be saved. Retry the job to generate it again.",
             finished_at=self.core.clock(),
         )
+        # A partial download can no longer be continued: do not leave it in the library.
+        part = temp_path_for(video_destination(job, self.library, self.core.store.out_dir(job_id)))
+        try:
+            part.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove the partial download %s: %s", part, exc)

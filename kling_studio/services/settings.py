@@ -54,7 +54,7 @@ class AppSettings:
                 mb = int(raw)
             except ValueError:
                 log.warning("%s=%r is not a whole number of MB; using %d", MAX_VIDEO_ENV, raw, mb)
-        if mb <= 0:
+        if isinstance(mb, bool) or not isinstance(mb, int) or mb <= 0:
             mb = DEFAULT_MAX_VIDEO_MB
         return mb * 1024 * 1024
 

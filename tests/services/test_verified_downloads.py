@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,9 @@ async def test_a_gzip_encoded_video_is_refused(tmp_path: Path, clip: bytes) -> N
 # §2: interrupted downloads resume across restarts
 
 
-async def test_an_interrupted_download_resumes_with_range_after_a_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("expired", [False, True])
+async def test_an_interrupted_download_resumes_with_range_after_a_restart(tmp_path: Path, expired: bool) -> None:
+    """Restarted while the link is valid: continued with a Range. After it expired: the part goes."""
     video = make_mp4(tmp_path / "src.mp4", 3, size=(320, 240))
     half = len(video) // 2
     hold = asyncio.Event()
@@ -154,7 +157,8 @@ async def test_an_interrupted_download_resumes_with_range_after_a_restart(tmp_pa
         kept = part.stat().st_size
         assert kept == half
 
-        again = make_engine(fake.base, tmp_path)
+        later = (lambda: time.time() + 7200) if expired else time.time  # the link lives an hour
+        again = make_engine(fake.base, tmp_path, clock=later)
         await again.start()
         try:
             (job,) = await wait_done(again, [job_id])
@@ -164,12 +168,15 @@ async def test_an_interrupted_download_resumes_with_range_after_a_restart(tmp_pa
         hold.set()
         await server.__aexit__(None, None, None)
     videos = [r for r in server.requests if r.path == fake.video_path]
+    assert list(library.rglob(".*.part")) == []
+    if expired:
+        assert job.state == S.EXPIRED and len(videos) == 1
+        return
     assert len(videos) == 2
     assert "range" not in videos[0].headers
     assert videos[1].headers["range"] == f"bytes={kept}-"
     assert job.state == S.DONE
     assert read_bytes(job.video_path) == video
-    assert list(library.rglob(".*.part")) == []
 
 
 # §3: verified, not sniffed
