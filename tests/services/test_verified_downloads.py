@@ -17,7 +17,7 @@ import pytest
 
 from kling_studio.domain.jobs import JobState
 from kling_studio.services.api_client import KlingClient
-from kling_studio.services.api_errors import DownloadError, ProtocolError, VideoTooLarge
+from kling_studio.services.api_errors import DownloadError, NetworkError, ProtocolError, VideoTooLarge
 from kling_studio.services.job_engine import JobEngine
 from kling_studio.services.retry import Deadlines, RetryPolicy
 from kling_studio.services.settings import MAX_VIDEO_ENV
@@ -354,3 +354,26 @@ async def test_a_trickling_submit_needs_attention_and_check_again_reuses_the_key
         await server.__aexit__(None, None, None)
     assert done.state == S.DONE
     assert keys == [done.idempotency_key, done.idempotency_key]
+
+
+async def test_a_trickling_download_hits_its_deadline_keeps_its_part_and_is_retryable(
+    tmp_path: Path, clip: bytes
+) -> None:
+    async def one_byte_a_tick(request: Request, writer: asyncio.StreamWriter) -> None:
+        headers = {"Content-Type": "video/mp4", "Accept-Ranges": "bytes", "Content-Length": str(len(clip))}
+        writer.write(head(200, headers))
+        for byte in clip:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    dest = tmp_path / "out" / "v.mp4"
+    async with (
+        HostileServer(one_byte_a_tick) as server,
+        KlingClient(None, server.url, deadlines=Deadlines(download=1.5)) as client,
+    ):
+        with pytest.raises(NetworkError, match=r"longer than 1\.5 s") as info:
+            await asyncio.wait_for(client.download(f"{server.url}/v.mp4", dest), 30)
+    assert info.value.retryable
+    kept = files_in(tmp_path / "out")
+    assert kept == [".v.mp4.part"]  # the next try continues from here
