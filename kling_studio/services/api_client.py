@@ -4,7 +4,8 @@
 typed value or raises a ``KlingAPIError`` subclass with plain words and a next step; retries
 follow the contract (reads retry freely, a submit only when a second copy cannot start a second
 task). The API key travels only to the API's own origin and never reaches logs, error text or
-``repr``.
+``repr``. Bounded by design: an answer is read up to 1 MiB decoded (``api_body``), and every
+request has an overall deadline (``retry.Deadlines``) besides httpx's per-read timeout.
 """
 
 from __future__ import annotations
