@@ -97,6 +97,22 @@ step "compile the bundled sample (frozen CLI)"
 "$APP" compile "$internal/kling_studio/resources/sample/sample.kling.json" >/dev/null
 echo "ok"
 
+step "export from the frozen CLI (EDL with transliterated text, storyboard PDF)"
+"$APP" animatic "$internal/kling_studio/resources/sample/sample.kling.json" -o "$scratch/take.mp4" >/dev/null
+"$PY" - "$scratch/take.json" <<'PYEOF'
+import json, sys
+from kling_studio.domain.project_file import storyboard_to_snapshot
+from kling_studio.domain.storyboard import Shot, Storyboard
+board = Storyboard(title="Night", shots=(Shot("東京の夜景", 5), Shot("Rain on the window", 10)))
+with open(sys.argv[1], "w", encoding="utf-8") as fh:
+    json.dump({"job_id": "0c4ec4ec4ec4", "title": "Night", "storyboard": storyboard_to_snapshot(board)}, fh)
+PYEOF
+"$APP" export "$scratch/take.mp4" --format edl -o "$scratch/take.edl" >/dev/null
+grep -q "Shot 1: Dong Jing no Ye Jing" "$scratch/take.edl" || { cat "$scratch/take.edl" >&2; exit 1; }
+"$APP" export "$scratch/take.mp4" --format pdf -o "$scratch/take.pdf" >/dev/null
+head -c 5 "$scratch/take.pdf" | grep -q "%PDF-"
+echo "ok"
+
 step "--smoke (offscreen window)"
 QT_QPA_PLATFORM=offscreen timeout 120 "$APP" --smoke 2>&1 | tee "$scratch/smoke.log"
 status=${PIPESTATUS[0]}
