@@ -46,16 +46,23 @@ class AppSettings:
     max_video_mb: int = DEFAULT_MAX_VIDEO_MB  # a download stops (and is removed) beyond this size
 
     def max_video_bytes(self) -> int:
-        """The download cap in bytes: ``KLING_STUDIO_MAX_VIDEO_MB`` wins over the setting."""
+        """The download cap in bytes: ``KLING_STUDIO_MAX_VIDEO_MB`` wins over the setting.
+
+        A value that is not a positive whole number is ignored (the setting, else 2048, holds).
+        """
         mb = self.max_video_mb
+        if isinstance(mb, bool) or not isinstance(mb, int) or mb <= 0:
+            mb = DEFAULT_MAX_VIDEO_MB
         raw = os.environ.get(MAX_VIDEO_ENV, "").strip()
         if raw:
             try:
-                mb = int(raw)
+                override = int(raw)
             except ValueError:
-                log.warning("%s=%r is not a whole number of MB; using %d", MAX_VIDEO_ENV, raw, mb)
-        if isinstance(mb, bool) or not isinstance(mb, int) or mb <= 0:
-            mb = DEFAULT_MAX_VIDEO_MB
+                override = 0
+            if override > 0:
+                mb = override
+            else:
+                log.warning("%s=%r is not a positive whole number of MB; using %d", MAX_VIDEO_ENV, raw, mb)
         return mb * 1024 * 1024
 
     def library_path(self, paths: AppPaths | None = None) -> Path:
