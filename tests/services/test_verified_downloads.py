@@ -21,6 +21,7 @@ from kling_studio.services.api_errors import DownloadError, NetworkError, Protoc
 from kling_studio.services.job_engine import JobEngine
 from kling_studio.services.retry import Deadlines, RetryPolicy
 from kling_studio.services.settings import MAX_VIDEO_ENV
+from kling_studio.services.video_probe import probe_video
 from tests.services.test_engine_support import FAST_RETRY, make_engine, read_text, storyboard, wait_done, wait_until
 from tests.services.test_hostile_support import (
     SUBMITTED,
@@ -377,3 +378,21 @@ async def test_a_trickling_download_hits_its_deadline_keeps_its_part_and_is_retr
     assert info.value.retryable
     kept = files_in(tmp_path / "out")
     assert kept == [".v.mp4.part"]  # the next try continues from here
+
+
+async def test_a_part_already_whole_is_finished_on_416_without_fetching_again(tmp_path: Path, clip: bytes) -> None:
+    """Killed after the last byte but before the rename: the server says the range starts at the end."""
+
+    async def ranged(request: Request, writer: asyncio.StreamWriter) -> None:
+        start = int(request.headers["range"].removeprefix("bytes=").split("-")[0])
+        assert start == len(clip)
+        writer.write(head(416, {"Content-Range": f"bytes */{len(clip)}", "Content-Length": "0"}))
+
+    dest = tmp_path / "out" / "v.mp4"
+    dest.parent.mkdir()
+    (dest.parent / ".v.mp4.part").write_bytes(clip)
+    async with HostileServer(ranged) as server, KlingClient(None, server.url) as client:
+        await client.download(f"{server.url}/v.mp4", dest, verify=lambda p: probe_video(p, 3))
+    assert len(server.requests) == 1
+    assert files_in(tmp_path / "out") == ["v.mp4"]
+    assert read_bytes(str(dest)) == clip
