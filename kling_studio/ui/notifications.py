@@ -15,6 +15,7 @@ from kling_studio.domain.job_record import EVENT_REMOVED, JobEvent, JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.services.engine_api import JobEngineAPI
 from kling_studio.ui.queue_delegates import state_icon
+from kling_studio.ui.queue_format import LOCAL_STOPPED, local_preview_lost, plain_words
 
 STATUS_TIMEOUT_MS = 10_000
 NOTIFY_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.NEEDS_ATTENTION, JobState.EXPIRED})
@@ -25,7 +26,7 @@ def _name(job: JobRecord) -> str:
 
 
 def _reason(job: JobRecord) -> str:
-    text = (job.error_message or "").strip().rstrip(".")
+    text = plain_words(job.error_message).rstrip(".")
     return f": {text}." if text else "."
 
 
@@ -36,6 +37,8 @@ def notification_text(job: JobRecord) -> tuple[str, str] | None:
             "Video ready",
             f"{_name(job)} is ready ({job.duration} s, {job.resolution}). Select it in the queue to play it.",
         )
+    if local_preview_lost(job):
+        return ("Local preview interrupted", f"{_name(job)}: {LOCAL_STOPPED}.")
     if job.state is JobState.FAILED and job.error_code == "task_not_found":
         # The service no longer knows the task: we cannot say whether it was billed.
         return (

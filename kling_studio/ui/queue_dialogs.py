@@ -1,10 +1,12 @@
-"""The queue's confirmations: cancelling (may still be billed) and removing (files stay by default)."""
+"""The queue's confirmations: cancelling (may still be billed), removing (files stay by default) and a
+paid retry (names the amount before anything is sent)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from kling_studio.domain.job_record import JobRecord
+from kling_studio.ui.queue_format import retry_cost_question
 
 CANCEL_WARNING = (
     "Kling Studio will stop waiting for this job. If the task is already running on the service, "
@@ -38,6 +40,22 @@ def remove_box(parent: QWidget | None, job: JobRecord) -> QMessageBox:
     also.setEnabled(bool(job.video_path or job.sidecar_path))
     box.setCheckBox(also)
     return box
+
+
+def retry_box(parent: QWidget | None, job: JobRecord) -> QMessageBox:
+    box = QMessageBox(QMessageBox.Icon.Question, "Retry job", retry_cost_question(job), parent=parent)
+    box.setInformativeText(
+        f"A new job is sent to the service with the same request as {_name(job)}; this one stays in the list."
+    )
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.button(QMessageBox.StandardButton.Yes).setText("Retry")
+    box.button(QMessageBox.StandardButton.No).setText("Don't retry")
+    box.setDefaultButton(QMessageBox.StandardButton.No)  # money: Enter alone never spends it
+    return box
+
+
+def confirm_retry(parent: QWidget | None, job: JobRecord) -> bool:
+    return retry_box(parent, job).exec() == QMessageBox.StandardButton.Yes
 
 
 def confirm_cancel(parent: QWidget | None, job: JobRecord) -> bool:

@@ -7,12 +7,36 @@ notifier all say the same thing the same way.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 
 MODE_WORDS = {"text-to-video": "Text → video", "image-to-video": "Image → video"}
+LOCAL_BACKEND = "local"  # JobRecord.backend of jobs sent to the bundled local server
+LOCAL_COST = "$0.00 (local)"  # the local server renders animatics: nothing is ever billed
+# A local job the app was waiting on when it was closed or killed: the local server went with it.
+LOCAL_STOPPED = "the local preview stopped with the app — Retry renders it again, free"
+
+# Codes the services and the local server put into messages, in the words a person reads.
+CODE_WORDS = {
+    "task_not_found": "the service does not know this task",
+    "shot_text_too_long": "a shot's text is too long",
+    "shot_text_empty": "a shot has no text",
+    "shot_duration_invalid": "a shot is too short",
+    "invalid_duration": "the shots do not add up to the clip's length",
+    "prompt_too_long": "the prompt is too long",
+    "invalid_request_error": "the request was refused",
+    "needs_attention": "needs attention",
+    "backend_unavailable": "the backend cannot be reached",
+    "link_expired": "the download link expired",
+    "no_answer": "no answer from the service",
+    "no_video": "no video offered",
+    "internal_error": "an unexpected error",
+}
+_LEADING_CODE = re.compile(r"^\s*[a-z][a-z0-9]*(?:_[a-z0-9]+)+\s*:\s*")
+_ANY_CODE = re.compile(r"\b(" + "|".join(sorted(CODE_WORDS, key=len, reverse=True)) + r")\b")
 
 # States in which the clock runs for a job (it holds, or is about to hold, a slot, or is downloading).
 TICKING_STATES = frozenset({JobState.SUBMITTING, JobState.SUBMITTED, JobState.PROCESSING, JobState.DOWNLOADING})
@@ -91,7 +115,51 @@ def job_cost(job: JobRecord) -> float | None:
     return job.actual_cost_usd if job.actual_cost_usd is not None else job.estimated_cost_usd
 
 
+def is_local(job: JobRecord) -> bool:
+    return job.backend == LOCAL_BACKEND
+
+
+def plain_words(text: str | None) -> str:
+    """A message without the machine codes servers prefix or embed (``shot_text_too_long: …``)."""
+    if not text:
+        return ""
+    text = _LEADING_CODE.sub("", text.strip())
+    text = _ANY_CODE.sub(lambda m: CODE_WORDS[m.group(1)], text)
+    return text[:1].upper() + text[1:]
+
+
+def local_preview_lost(job: JobRecord) -> bool:
+    """A local job whose server went away with the app (a restarted one does not know the task)."""
+    return (
+        is_local(job)
+        and job.error_code == "task_not_found"
+        and job.state in (JobState.FAILED, JobState.NEEDS_ATTENTION)
+    )
+
+
+def state_text(job: JobRecord) -> str:
+    """The State column's words: the state, or what happened when that needs saying in the row."""
+    if local_preview_lost(job):
+        return f"Interrupted: {LOCAL_STOPPED}"
+    return job.state.label
+
+
+def state_tooltip(job: JobRecord) -> str:
+    if local_preview_lost(job):
+        return (
+            f"Interrupted: {LOCAL_STOPPED}.\nThe app was closed while the local server rendered this preview; "
+            "the server stopped with it and the video was never made."
+        )
+    if job.error_message:
+        return f"{job.state.label}: {plain_words(job.error_message)}"
+    if job.remote_status:
+        return f"{job.state.label} (the service says “{plain_words(job.remote_status)}”)"
+    return job.state.label
+
+
 def cost_text(job: JobRecord) -> str:
+    if is_local(job):
+        return LOCAL_COST
     if job.actual_cost_usd is not None:
         return f"${job.actual_cost_usd:.2f}"
     if job.estimated_cost_usd is not None:
@@ -101,7 +169,7 @@ def cost_text(job: JobRecord) -> str:
 
 def spent_usd(job: JobRecord) -> float:
     """Dollars a job counts as spent: done jobs on a paid backend only."""
-    if job.state is not JobState.DONE or job.backend == "local":
+    if job.state is not JobState.DONE or is_local(job):
         return 0.0
     return job_cost(job) or 0.0
 
@@ -123,9 +191,24 @@ def status_summary(jobs: Iterable[JobRecord], *, project_path: str | None, now: 
             today += spent
         if project_path is not None and job.project_path == project_path:
             in_project += spent
-    parts = ["1 job in flight" if in_flight == 1 else f"{in_flight} jobs in flight", f"${today:.2f} spent today"]
+    parts = ["1 job in flight" if in_flight == 1 else f"{in_flight} jobs in flight"]
+    if is_local:
+        # Local previews are free: say so in the figure itself, and show paid spend only if there was some.
+        parts.append(f"${today:.2f} spent today" if today else f"{LOCAL_COST} spent today")
+        if project_path is not None and in_project:
+            parts.append(f"${in_project:.2f} in this project")
+        parts.append(f"new jobs: {LOCAL_COST}")
+        return " · ".join(parts)
+    parts.append(f"${today:.2f} spent today")
     if project_path is not None:
         parts.append(f"${in_project:.2f} in this project")
-    if is_local:
-        parts.append("new jobs: local preview, no credits")
     return " · ".join(parts)
+
+
+def retry_cost_question(job: JobRecord) -> str:
+    """What a paid retry will cost, asked before it is sent: "Retry will cost about $0.56 (5 s at 720p). Retry?"."""
+    cost = job_cost(job)
+    what = f"{job.duration} s at {job.resolution}"
+    if cost is None:
+        return f"Retry will be billed by the service ({what}). Retry?"
+    return f"Retry will cost about ${cost:.2f} ({what}). Retry?"

@@ -105,6 +105,7 @@ class QueuePanel(QWidget):
         # Dialogs are attributes so a test can answer them without a modal loop.
         self.ask_cancel: Callable[[QWidget | None, JobRecord], bool] = queue_dialogs.confirm_cancel
         self.ask_remove: Callable[[QWidget | None, JobRecord], tuple[bool, bool]] = queue_dialogs.confirm_remove
+        self.ask_retry: Callable[[QWidget | None, JobRecord], bool] = queue_dialogs.confirm_retry
         self.model = QueueTableModel(self, clock=clock)
         self.proxy = QueueFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -295,9 +296,13 @@ class QueuePanel(QWidget):
             self.load_into_editor_requested.emit(dict(job.storyboard))
 
     def retry(self) -> None:
+        """Send the job's request again as a new job; on a paid backend, only after saying what it costs."""
         job = self.current_job()
-        if job is not None and job.state in _RETRYABLE:
-            self._spawn(self._engine.retry(job.id), f"Could not retry “{job.title}”")
+        if job is None or job.state not in _RETRYABLE:
+            return
+        if not self._engine.is_local and not self.ask_retry(self, job):
+            return
+        self._spawn(self._engine.retry(job.id), f"Could not retry “{job.title}”")
 
     def check_again(self) -> None:
         job = self.current_job()
@@ -351,7 +356,8 @@ class QueuePanel(QWidget):
         ):
             self._status_timer.start()
         job = self.current_job()
-        if job is not None and top_left.row() <= (self.model.row_of(job.id) or -1) <= bottom_right.row():
+        row = self.model.row_of(job.id) if job is not None else None
+        if row is not None and top_left.row() <= row <= bottom_right.row():  # row 0 (newest) included
             self._update_actions()
 
     def _on_job_done(self, job_id: str) -> None:

@@ -48,7 +48,7 @@ class QueueTableModel(JobRowsModel):
         ("title", "video_path", "state", "task_id", "error_message"),
         ("mode",),
         ("duration", "resolution"),
-        ("state", "error_message", "remote_status"),
+        ("state", "error_message", "error_code", "remote_status"),
         ("progress", "state"),
         _TIMES,
         _TIMES,
@@ -138,7 +138,7 @@ class QueueTableModel(JobRowsModel):
         if column == COL_LENGTH:
             return fmt.length_text(job)
         if column == COL_STATE:
-            return job.state.label
+            return fmt.state_text(job)
         if column == COL_PROGRESS:
             return f"{job.progress}%"
         if column == COL_ELAPSED:
@@ -173,12 +173,10 @@ class QueueTableModel(JobRowsModel):
                 lines.append(job.video_path)
             return "\n".join(lines)
         if column == COL_STATE:
-            if job.error_message:
-                return f"{job.state.label}: {job.error_message}"
-            if job.remote_status:
-                return f"{job.state.label} (service says “{job.remote_status}”)"
-            return job.state.label
+            return fmt.state_tooltip(job)
         if column == COL_COST:
+            if fmt.is_local(job):
+                return "Rendered by the local preview server: free, no credits spent"
             if job.actual_cost_usd is not None:
                 return "Charged by the service"
             return "Estimate from the price list" if job.estimated_cost_usd is not None else None

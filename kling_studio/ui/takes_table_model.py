@@ -37,7 +37,7 @@ class TakesTableModel(JobRowsModel):
         ("title", "video_path", "state", "rejected"),
         ("created_at", "rejected"),
         ("estimated_cost_usd", "actual_cost_usd", "rejected"),
-        ("state", "error_message", "rejected"),
+        ("state", "error_message", "error_code", "rejected"),
         ("starred", "rejected"),
     )
 
@@ -98,8 +98,8 @@ class TakesTableModel(JobRowsModel):
                 return state_icon(job.state)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == COL_STATE and job.error_message:
-                return job.error_message
+            if column == COL_STATE and (job.error_message or fmt.local_preview_lost(job)):
+                return fmt.state_tooltip(job)
             if column == COL_FLAG:
                 return "Starred" if job.starred else "Rejected" if job.rejected else "Not marked"
             if column == COL_TAKE:
@@ -125,7 +125,7 @@ class TakesTableModel(JobRowsModel):
         if column == COL_COST:
             return fmt.cost_text(job)
         if column == COL_STATE:
-            return job.state.label
+            return fmt.state_text(job)
         if column == COL_FLAG:
             return "★" if job.starred else "✕" if job.rejected else ""
         return None

@@ -85,6 +85,7 @@ async def test_actions_call_the_engine(qtbot, jobs: dict[str, JobRecord]) -> Non
     asked: list[str] = []
     panel.ask_cancel = lambda _parent, job: asked.append(job.id) or True
     panel.ask_remove = lambda _parent, job: (True, True)
+    panel.ask_retry = lambda _parent, job: asked.append(f"retry {job.id}") or True
 
     assert panel.select_job("attention")
     assert panel.action_check_again.isEnabled()
@@ -94,6 +95,8 @@ async def test_actions_call_the_engine(qtbot, jobs: dict[str, JobRecord]) -> Non
     assert ("check_again", "attention") in engine.calls
     assert ("retry", "attention") in engine.calls
     assert panel.model.rowCount() == 4  # the retry is a new row; the old job is kept
+    assert asked == ["retry attention"]  # a paid backend: asked first
+    asked.clear()
 
     panel.select_job("running")
     assert not panel.action_check_again.isEnabled()
