@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from kling_studio.domain.storyboard import shot_start_times
 from kling_studio.ui.animatic_runner import AnimaticRunner
 from kling_studio.ui.engine_switch import engine_settings_changed, switch_engine
+from kling_studio.ui.queue_format import LOCAL_COST, plain_words
 from kling_studio.ui.request_export import curl_command
 from kling_studio.ui.tasks import TaskSet
 
@@ -22,7 +23,7 @@ log = logging.getLogger("kling_studio.ui")
 
 def blocking_reasons(window: StudioWindow) -> list[str]:
     """Why Submit is disabled right now (empty when it is enabled)."""
-    reasons = [f"{d.message} [{d.code}]" for d in window.document.compiled.errors]
+    reasons = [d.message for d in window.document.compiled.errors]  # words, never the raw code
     if window.first_frame.busy:
         reasons.append("The first frame is still being checked.")
     if window.engine is None:
@@ -59,7 +60,11 @@ class GenerationController(QObject):
         a.submit.setEnabled(enabled)
         self.window.submit_button.setEnabled(enabled)
         cost = self.document.compiled.estimated_cost_usd
-        label = "Submit" if cost is None else f"Submit · ${cost:.2f}"
+        engine = self.window.engine
+        local = engine is not None and engine.is_local
+        self.window.generation_panel.set_local_backend(local)
+        paid = "Submit" if cost is None else f"Submit · ${cost:.2f}"
+        label = f"Submit · {LOCAL_COST}" if local else paid  # the local preview server is free
         self.window.submit_button.setText(label)
         tip = "Submit is blocked:\n" + "\n".join(f"• {r}" for r in reasons) if reasons else str(a.submit.data())
         a.submit.setToolTip(tip)
@@ -79,7 +84,8 @@ class GenerationController(QObject):
             record = await engine.submit_storyboard(self.document.storyboard, project_path=self.document.path)
         except ValueError as exc:
             # open(), not exec(): a nested event loop must not run inside this task.
-            box = QMessageBox(QMessageBox.Icon.Warning, "Not submitted", str(exc), parent=self.window)
+            words = "\n".join(plain_words(line) for line in str(exc).splitlines())  # no raw codes
+            box = QMessageBox(QMessageBox.Icon.Warning, "Not submitted", words, parent=self.window)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
             return

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.ui.edit_commands import ChangeSettingCommand
+from kling_studio.ui.queue_format import LOCAL_COST
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.widgets import Card, set_style_name
 
@@ -38,6 +39,7 @@ class GenerationPanel(Card):
         super().__init__("Generation", parent, trailing=self.mode_badge)
         self.document = document
         self._updating = False
+        self._local = False  # new jobs go to the free local preview server
         self._build_ui()
         self._connect()
         self._sync()
@@ -88,6 +90,12 @@ class GenerationPanel(Card):
         self.watermark.currentIndexChanged.connect(lambda _i: self._changed("watermark", self.watermark))
         self.document.changed.connect(self._sync)
 
+    def set_local_backend(self, local: bool) -> None:
+        """Local mode shows the estimate as $0.00 (local): nothing is billed."""
+        if local != self._local:
+            self._local = local
+            self._sync()
+
     def _changed(self, name: str, combo: QComboBox) -> None:
         if self._updating:
             return
@@ -122,8 +130,13 @@ class GenerationPanel(Card):
         set_style_name(self.total_label, "bigFigure" if ok else "bigFigureError")
         self.total_label.setToolTip(f"Allowed {profile.total_range_text()}")
         cost = compiled.estimated_cost_usd
-        self.cost_label.setText("—" if cost is None else f"${cost:.2f}")
-        self.cost_label.setToolTip("Billed by the requested duration; failed tasks are not billed.")
+        if self._local:
+            self.cost_label.setText(LOCAL_COST)
+            paid = "" if cost is None else f" With Kling 3.0 Turbo it would cost about ${cost:.2f}."
+            self.cost_label.setToolTip(f"The local preview renders animatics on this computer: free.{paid}")
+        else:
+            self.cost_label.setText("—" if cost is None else f"${cost:.2f}")
+            self.cost_label.setToolTip("Billed by the requested duration; failed tasks are not billed.")
         if has_image:
             self.size_label.setText("follows image")
         else:

@@ -64,8 +64,10 @@ class DiagnosticListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return diag.message
         if role == Qt.ItemDataRole.ToolTipRole:
-            where = f"shot {diag.shot}" if diag.shot else "storyboard"
-            return f"{severity.title()} · {diag.code} · {where}"
+            # Words only: the diagnostic's code (``shot_text_too_long``) is for tests and tools.
+            where = f"Shot {diag.shot}" if diag.shot else "The whole storyboard"
+            kind = "blocks submit" if severity == "error" else "a warning; submit still works"
+            return f"{where}: {diag.message}\n({kind})"
         if role == Qt.ItemDataRole.DecorationRole:
             c = theme.colors()
             return icons.icon(
@@ -93,6 +95,11 @@ class WrappingDelegate(QStyledItemDelegate):
         flags = int(Qt.TextFlag.TextWordWrap)
         height = option.fontMetrics.boundingRect(QRect(0, 0, width, 10_000), flags, text).height()
         return QSize(base.width(), max(base.height(), height + 12))
+
+
+def blocking_text(errors: int) -> str:
+    """ "1 error blocks submit", "2 errors block submit" (the verb agrees)."""
+    return "1 error blocks submit" if errors == 1 else f"{errors} errors block submit"
 
 
 class PromptPreviewPanel(Card):
@@ -164,7 +171,7 @@ class PromptPreviewPanel(Card):
         self.counter.setToolTip(f"At most {limit} characters; APIMart recommends at most {advised}.")
         self.diagnostics.set_compiled(compiled)
         n_err, n_warn = len(compiled.errors), len(compiled.warnings)
-        parts = ["Ready to submit" if not n_err else f"{n_err} error{'s' if n_err != 1 else ''} block submit"]
+        parts = ["Ready to submit" if not n_err else blocking_text(n_err)]
         if n_warn:
             parts.append(f"{n_warn} warning{'s' if n_warn != 1 else ''}")
         self.summary.setText(" · ".join(parts))

@@ -51,7 +51,7 @@ async def test_over_limit_storyboard_blocks_submit_and_names_the_rule(qtbot) -> 
     action = window.studio_actions.submit
     assert not action.isEnabled()
     assert not window.submit_button.isEnabled()
-    assert "prompt_too_long" in action.toolTip()
+    assert "prompt_too_long" not in action.toolTip()  # the rule in words, never its code
     assert f"the limit is {KLING_3_TURBO.max_prompt_chars}" in action.toolTip()
     assert window.submit_button.toolTip() == action.toolTip()
     # Never truncated: the preview shows every character.
