@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +28,10 @@ from PySide6.QtWidgets import (
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.services import secrets
 from kling_studio.services.logging_setup import register_secret
+from kling_studio.services.retry import Deadlines, RetryPolicy
 from kling_studio.services.settings import BACKEND_AUTO, BACKEND_LOCAL, BACKEND_REMOTE, AppSettings
+from kling_studio.ui import icons
+from kling_studio.ui.connection_words import failure_words
 from kling_studio.ui.tasks import TaskSet
 from kling_studio.ui.widgets import set_style_name
 
@@ -37,6 +43,7 @@ BACKENDS = (
     ("Remote (Kling 3.0 Turbo via APIMart)", BACKEND_REMOTE),
 )
 THEMES = (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light"))
+TEST_TIMEOUT_S = 15.0  # Test connection gives up (and says "timed out") after this long
 
 
 class SettingsDialog(QDialog):
@@ -46,6 +53,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self._settings = settings
         self._key_changed = False
+        self.test_timeout = TEST_TIMEOUT_S
         self.tasks = TaskSet()
         self._build_ui()
         self._connect()
@@ -70,9 +78,16 @@ class SettingsDialog(QDialog):
         self.api_key.setPlaceholderText(
             f"stored: {secrets.mask(current)}" if current else "paste your APIMart key (kept in the system keyring)"
         )
+        # Show/hide: a pasted key can be checked by eye before it is stored.
+        self.show_key = QToolButton()
+        self.show_key.setCheckable(True)
+        self.show_key.setAccessibleName("Show the key")
+        self.show_key.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._update_show_key(False)
         self.test_button = QPushButton("Test connection")
         key_row = QHBoxLayout()
         key_row.addWidget(self.api_key, 1)
+        key_row.addWidget(self.show_key)
         key_row.addWidget(self.test_button)
         form.addRow("API key", key_row)
         self.key_status = QLabel(
@@ -145,7 +160,14 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.test_button.clicked.connect(lambda: self.tasks.spawn(self.test_connection()))
+        self.show_key.toggled.connect(self._update_show_key)
         self.api_key.textEdited.connect(lambda _t: setattr(self, "_key_changed", True))
+
+    def _update_show_key(self, shown: bool) -> None:
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.show_key.setIcon(icons.icon("eye-off" if shown else "eye"))
+        self.show_key.setText("Hide" if shown else "Show")
+        self.show_key.setToolTip("Hide the key" if shown else "Show the key (to check what you pasted)")
 
     def _browse_library(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Library folder", self.library.text())
@@ -223,14 +245,21 @@ class SettingsDialog(QDialog):
         self.test_button.setEnabled(False)
         self._status("Connecting…", ok=True)
         client = None
+        base_url = self.base_url.text().strip()
         try:
-            client = KlingClient(key, self.base_url.text().strip())
-            await client.model_schema()
+            # One attempt with a short deadline: the person waits for this answer.
+            client = KlingClient(
+                key,
+                base_url,
+                retry=RetryPolicy(max_attempts=1),
+                deadlines=Deadlines(api=self.test_timeout + 5),
+            )
+            async with asyncio.timeout(self.test_timeout):
+                await client.model_schema()
             self._status("Connected: the key works and the model answers.", ok=True)
-        except Exception as exc:  # any failure is reported, never raised at the user
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        except Exception as exc:  # any failure is reported in words, never raised at the user
             log.info("connection test failed: %s", type(exc).__name__)
-            self._status(f"Connection failed: {message}", ok=False)
+            self._status(failure_words(exc, base_url, self.test_timeout), ok=False)
         finally:
             close = getattr(client, "aclose", None)
             if close is not None:
