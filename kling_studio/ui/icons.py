@@ -38,7 +38,7 @@ def icon(name: str, color: str | None = None) -> QIcon:
     (or ``color``), and disabled states get the muted colour."""
     c = theme.colors()
     tint = color or c.text
-    key = (name, tint + c.muted)
+    key = (name, tint + c.muted + c.accent)
     cached = _cache.get(key)
     if cached is not None:
         return cached
@@ -46,10 +46,14 @@ def icon(name: str, color: str | None = None) -> QIcon:
         source = _svg_source(name)
     except FileNotFoundError:
         return QIcon()
+    # ``@accent``/``@on_accent``: a badge icon (Submit) that reads on the accent-filled button and,
+    # as a disc, on any menu or toolbar; the disabled badge turns muted.
+    normal = source.replace("currentColor", tint).replace("@on_accent", c.on_accent).replace("@accent", c.accent)
+    disabled = source.replace("currentColor", c.muted).replace("@on_accent", c.on_accent).replace("@accent", c.muted)
     result = QIcon()
     for size in _SIZES:
-        result.addPixmap(_render(source.replace("currentColor", tint), size), QIcon.Mode.Normal)
-        result.addPixmap(_render(source.replace("currentColor", c.muted), size), QIcon.Mode.Disabled)
+        result.addPixmap(_render(normal, size), QIcon.Mode.Normal)
+        result.addPixmap(_render(disabled, size), QIcon.Mode.Disabled)
     _cache[key] = result
     return result
 

@@ -9,9 +9,12 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
 
 from kling_studio.domain.jobs import JobState
+from kling_studio.ui import theme
 from kling_studio.ui.queue_job_rows import JOB_ROLE
 
-_COLOURS = {
+# Badge colours per theme: each reaches 3:1 against the rows, the selection and (for the white
+# glyph) its own fill. The light set is darker; the dark set is the original one.
+_DARK_COLOURS = {
     JobState.QUEUED: "#8a8f98",
     JobState.SUBMITTING: "#3b82f6",
     JobState.SUBMITTED: "#3b82f6",
@@ -23,15 +26,32 @@ _COLOURS = {
     JobState.CANCELLED: "#6b7280",
     JobState.EXPIRED: "#9a3412",
 }
+_LIGHT_COLOURS = {
+    JobState.QUEUED: "#6b7280",
+    JobState.SUBMITTING: "#2563eb",
+    JobState.SUBMITTED: "#2563eb",
+    JobState.PROCESSING: "#2563eb",
+    JobState.DOWNLOADING: "#0369a1",
+    JobState.DONE: "#15803d",
+    JobState.FAILED: "#dc2626",
+    JobState.NEEDS_ATTENTION: "#b45309",
+    JobState.CANCELLED: "#6b7280",
+    JobState.EXPIRED: "#9a3412",
+}
 
 
 def state_colour(state: JobState) -> QColor:
-    return QColor(_COLOURS[state])
+    colours = _LIGHT_COLOURS if theme.colors().name == theme.THEME_LIGHT else _DARK_COLOURS
+    return QColor(colours[state])
+
+
+def state_icon(state: JobState, size: int = 16) -> QIcon:
+    """A coloured badge with a glyph: check, cross, bang, pause bars, arrow or a ring."""
+    return _state_icon(state, size, theme.colors().name)
 
 
 @cache
-def state_icon(state: JobState, size: int = 16) -> QIcon:
-    """A coloured badge with a glyph: check, cross, bang, pause bars, arrow or a ring."""
+def _state_icon(state: JobState, size: int, _theme_name: str) -> QIcon:
     ratio = 2.0  # draw at 2x so it stays crisp on high-DPI screens
     pixmap = QPixmap(int(size * ratio), int(size * ratio))
     pixmap.setDevicePixelRatio(ratio)
