@@ -79,7 +79,8 @@ ALLOWED_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 
 class InvalidTransition(ValueError):
     def __init__(self, source: JobState, target: JobState) -> None:
-        super().__init__(f"a job cannot go from {source.value} to {target.value}")
+        # Words, not the enum values: this message can reach the status bar.
+        super().__init__(f"a job cannot go from “{source.label}” to “{target.label}”")
         self.source = source
         self.target = target
 

@@ -32,7 +32,7 @@ from kling_studio.services.engine_api import JobEngineAPI
 from kling_studio.ui import queue_dialogs
 from kling_studio.ui.local_shortcuts import LocalShortcuts
 from kling_studio.ui.queue_delegates import ProgressDelegate
-from kling_studio.ui.queue_format import status_summary
+from kling_studio.ui.queue_format import plain_words, status_summary
 from kling_studio.ui.queue_table_model import (
     COL_COST,
     COL_ELAPSED,
@@ -336,7 +336,7 @@ class QueuePanel(QWidget):
 
         def report(exc: BaseException) -> None:
             log.warning("%s: %s", failure, exc)
-            self.message.emit(f"{failure}: {exc}")
+            self.message.emit(f"{failure}: {plain_words(str(exc))}")
 
         self._tasks.spawn(coro, report)
 

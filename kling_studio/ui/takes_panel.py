@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.services.engine_api import JobEngineAPI
+from kling_studio.ui import queue_format as fmt
 from kling_studio.ui.local_shortcuts import LocalShortcuts
 from kling_studio.ui.queue_job_rows import JOB_ID_ROLE, RAW_ROLE
 from kling_studio.ui.takes_table_model import COL_COST, COL_DATE, COL_FLAG, COL_STATE, COL_TAKE, TakesTableModel
@@ -187,7 +188,7 @@ class TakesPanel(QWidget):
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         def report(exc: BaseException) -> None:
             log.warning("could not mark the take: %s", exc)
-            self.message.emit(f"Could not mark the take: {exc}")
+            self.message.emit(f"Could not mark the take: {fmt.plain_words(str(exc))}")
 
         self._tasks.spawn(coro, report)
 
