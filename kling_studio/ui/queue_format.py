@@ -140,8 +140,17 @@ def local_preview_lost(job: JobRecord) -> bool:
 def state_text(job: JobRecord) -> str:
     """The State column's words: the state, or what happened when that needs saying in the row."""
     if local_preview_lost(job):
-        return f"Interrupted: {LOCAL_STOPPED}"
+        return "Interrupted"
     return job.state.label
+
+
+def title_text(job: JobRecord) -> str:
+    """The Title cell: the title, and on a second line what happened when the row must say it
+    in full (the State column is too narrow for a sentence)."""
+    title = job.title or "Untitled"
+    if local_preview_lost(job):
+        return f"{title}\n{LOCAL_STOPPED[:1].upper()}{LOCAL_STOPPED[1:]}"
+    return title
 
 
 def state_tooltip(job: JobRecord) -> str:

@@ -32,7 +32,7 @@ from kling_studio.services.engine_api import JobEngineAPI
 from kling_studio.ui import queue_dialogs
 from kling_studio.ui.local_shortcuts import LocalShortcuts
 from kling_studio.ui.queue_delegates import ProgressDelegate
-from kling_studio.ui.queue_format import plain_words, status_summary
+from kling_studio.ui.queue_format import LOCAL_COST, plain_words, status_summary
 from kling_studio.ui.queue_table_model import (
     COL_COST,
     COL_ELAPSED,
@@ -170,9 +170,10 @@ class QueuePanel(QWidget):
         header.setHighlightSections(False)
         em = self.fontMetrics().horizontalAdvance("0")
         widths = {COL_MODE: 14, COL_LENGTH: 11, COL_STATE: 18, COL_PROGRESS: 16, COL_ELAPSED: 9, COL_REMAINING: 11}
-        widths[COL_COST] = 8
         for column, chars in widths.items():
             header.resizeSection(column, chars * em + 16)
+        # "$0.00 (local)" whole: the cost is what a person checks before and after a job.
+        header.resizeSection(COL_COST, max(8 * em, self.view.fontMetrics().horizontalAdvance(LOCAL_COST)) + 28)
         header.setMinimumSectionSize(4 * em)
         self.view.setColumnWidth(COL_TITLE, 28 * em)
 

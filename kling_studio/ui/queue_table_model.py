@@ -45,7 +45,7 @@ class QueueTableModel(JobRowsModel):
 
     HEADERS = ("Title", "Mode", "Length", "State", "Progress", "Elapsed", "Remaining", "Cost")
     COLUMN_FIELDS = (
-        ("title", "video_path", "state", "task_id", "error_message"),
+        ("title", "video_path", "state", "task_id", "error_message", "error_code"),
         ("mode",),
         ("duration", "resolution"),
         ("state", "error_message", "error_code", "remote_status"),
@@ -132,7 +132,7 @@ class QueueTableModel(JobRowsModel):
     def _display(self, job: JobRecord, column: int) -> str | None:
         now = self._clock()
         if column == COL_TITLE:
-            return job.title or "Untitled"
+            return fmt.title_text(job)
         if column == COL_MODE:
             return fmt.mode_text(job)
         if column == COL_LENGTH:

@@ -90,8 +90,9 @@ class TakesPanel(QWidget):
         header.setSortIndicatorShown(False)
         header.setSectionResizeMode(COL_TAKE, QHeaderView.ResizeMode.Stretch)
         em = self.fontMetrics().horizontalAdvance("0")
-        for column, chars in ((COL_DATE, 17), (COL_COST, 8), (COL_STATE, 16), (COL_FLAG, 3)):
+        for column, chars in ((COL_DATE, 17), (COL_STATE, 16), (COL_FLAG, 3)):
             header.resizeSection(column, chars * em + 16)
+        header.resizeSection(COL_COST, max(8 * em, self.view.fontMetrics().horizontalAdvance(fmt.LOCAL_COST)) + 28)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

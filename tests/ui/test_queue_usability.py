@@ -140,8 +140,12 @@ async def test_a_local_job_cut_off_by_the_app_says_so_in_its_row_and_retries_fre
     panel.show()
     try:
         await wait_until(lambda: panel.model.job(job.id).state.is_terminal, 30)
-        state = cell(panel, job.id, COL_STATE)
-        assert LOCAL_STOPPED in str(state)  # in the row itself, not only in a tooltip
+        assert cell(panel, job.id, COL_STATE) == "Interrupted"
+        # In the row itself, in full (the title cell's second line), not only in a tooltip.
+        assert str(cell(panel, job.id, COL_TITLE)).endswith(
+            "\nThe local preview stopped with the app — Retry renders it again, free"
+        )
+        assert LOCAL_STOPPED in str(cell(panel, job.id, COL_STATE, Qt.ItemDataRole.ToolTipRole))
         assert cell(panel, job.id, COL_COST) == LOCAL_COST
         assert "$0.00 (local)" in panel.status_text()
         for column in range(panel.model.columnCount()):
@@ -245,6 +249,8 @@ def test_local_mode_shows_free_where_it_showed_a_price(qtbot) -> None:
     panel = QueuePanel(engine, project_path="/p/a.kling.json")
     qtbot.addWidget(panel)
     assert cell(panel, "l", COL_COST) == LOCAL_COST
+    # Whole, not "$0.00 (lo…": the column is as wide as the words plus the cell's margins.
+    assert panel.view.columnWidth(COL_COST) >= panel.view.fontMetrics().horizontalAdvance(LOCAL_COST) + 12
     assert "$0.56" not in str(cell(panel, "l", COL_COST, Qt.ItemDataRole.ToolTipRole))
     assert panel.status_text() == "0 jobs in flight · $0.00 (local) spent today · new jobs: $0.00 (local)"
     panel.shutdown()
