@@ -12,8 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
-from kling_studio.localapi.runner import LocalServer
-from kling_studio.localapi.server import LocalServerConfig
+from kling_studio.services.local_backend import LocalBackend
 from kling_studio.services.settings import AppSettings
 from kling_studio.ui.settings_dialog import SettingsDialog
 
@@ -65,12 +64,17 @@ def test_the_key_field_shows_and_hides_the_key(qtbot, dialog: SettingsDialog) ->
 
 
 async def test_test_connection_says_what_failed_in_words(qtbot, dialog: SettingsDialog) -> None:
-    with LocalServer(LocalServerConfig(api_key=KEY)) as server:
-        text = await run_connection_test(dialog, server.base_url, "sk-wrong-key-0000")
+    # The real local server, as `kling-studio serve-local --api-key KEY` starts it.
+    server = LocalBackend(extra_args=["--api-key", KEY])
+    base_url = await server.ensure_started()
+    try:
+        text = await run_connection_test(dialog, base_url, "sk-wrong-key-0000")
         assert text.startswith("Key rejected"), text
         assert "401" in text
-        text = await run_connection_test(dialog, server.base_url, KEY)
+        text = await run_connection_test(dialog, base_url, KEY)
         assert text.startswith("Connected"), text
+    finally:
+        await server.stop()
 
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
