@@ -23,6 +23,25 @@ def test_the_error_count_agrees_with_its_verb() -> None:
     assert blocking_text(2) == "2 errors block submit"
 
 
+def test_typing_a_problem_updates_the_summary_with_the_right_verb(qtbot) -> None:
+    window = make_window(qtbot)
+    load(window, storyboard(("Fog lifts off the harbour", 3), ("A boat leaves the quay", 2)))
+    assert window.prompt_preview.summary.text().startswith("Ready to submit")
+    edit = window.shot_editor.text_edit
+    edit.setFocus()
+    QTest.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(edit, Qt.Key.Key_Delete)  # shot 1 left without text: one error
+    qtbot.waitUntil(lambda: len(window.document.compiled.errors) == 1, timeout=3000)
+    assert window.prompt_preview.summary.text().startswith("1 error blocks submit")
+    window.shot_editor.seconds.setFocus()
+    QTest.keyClick(window.shot_editor.seconds, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(window.shot_editor.seconds, "14")  # 14 + 2 s: over the 15 s maximum, two errors
+    QTest.keyClick(window.shot_editor.seconds, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(window.document.compiled.errors) >= 2, timeout=3000)
+    n = len(window.document.compiled.errors)
+    assert window.prompt_preview.summary.text().startswith(f"{n} errors block submit")
+
+
 def test_summary_tooltips_and_submit_say_it_in_words(qtbot) -> None:
     window = make_window(qtbot)
     preview = window.prompt_preview
