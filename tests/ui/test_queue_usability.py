@@ -22,12 +22,12 @@ from kling_studio.localapi.server import LocalServerConfig
 from kling_studio.services.job_engine import JobEngine
 from kling_studio.services.settings import AppSettings
 from kling_studio.ui.preview_panel import PreviewPanel
-from kling_studio.ui.queue_demo import DemoEngine, make_job
+from kling_studio.ui.queue_demo import DemoEngine, demo_engine, make_job
 from kling_studio.ui.queue_format import LOCAL_COST, LOCAL_STOPPED
 from kling_studio.ui.queue_panel import QueuePanel
 from kling_studio.ui.queue_table_model import COL_COST, COL_STATE, COL_TITLE
 
-from .studio_helpers import wait_until
+from .studio_helpers import make_window, wait_until
 from .test_queue_end_to_end import QUICK_POLL
 
 STORYBOARD = Storyboard(
@@ -254,3 +254,26 @@ def test_local_mode_shows_free_where_it_showed_a_price(qtbot) -> None:
     assert "$0.56" not in str(cell(panel, "l", COL_COST, Qt.ItemDataRole.ToolTipRole))
     assert panel.status_text() == "0 jobs in flight · $0.00 (local) spent today · new jobs: $0.00 (local)"
     panel.shutdown()
+
+
+async def test_in_the_window_play_and_double_click_play_the_take_in_the_preview_dock(qtbot, tmp_path: Path) -> None:
+    engine, _now = demo_engine(tmp_path / "media")
+    window = make_window(qtbot, engine=engine)  # type: ignore[arg-type]
+    window.attach_job_panels(engine)  # type: ignore[arg-type]
+    window.resize(1366, 768)
+    panels = window.job_panels
+    assert panels is not None
+    queue, preview = panels.queue, panels.preview
+    try:
+        QTest.mouseClick(queue.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(queue, "demo-1"))
+        await wait_until(preview.is_playing, 10)
+        assert preview.path() == engine.get("demo-1").video_path
+        preview.toggle_play()  # paused by the person...
+        await wait_until(lambda: not preview.is_playing(), 5)
+        QTest.mouseClick(tool_button(queue, queue.action_play), Qt.MouseButton.LeftButton)  # ...Play plays
+        await wait_until(preview.is_playing, 5)
+        assert window.preview_dock.isVisible()
+        QTest.mouseDClick(queue.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(queue, "demo-0"))
+        await wait_until(lambda: preview.path() == engine.get("demo-0").video_path and preview.is_playing(), 10)
+    finally:
+        preview.unload()
