@@ -63,6 +63,18 @@ log = logging.getLogger("kling_studio.api")
 
 DEFAULT_BASE_URL = "https://api.apimart.ai"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# Answers larger than this are parsed off the event loop (a few KB is the norm).
+PARSE_ON_LOOP_BYTES = 64 * 1024
+_NOT_JSON = object()
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -381,15 +393,16 @@ class KlingClient:
         log.debug("%s %s -> %d", method, path, response.status_code)
         if not response.is_success:
             return error_from_response(response, what=what, secret=self._key, body=body)
-        return self._interpret(response, body, what=what)
+        # A big answer (up to the 1 MiB cap) is parsed in a thread: the loop keeps running.
+        parsed = _loads(body) if len(body) <= PARSE_ON_LOOP_BYTES else await asyncio.to_thread(_loads, body)
+        return self._interpret(response, body, parsed, what=what)
 
     def _interpret(
-        self, response: httpx.Response, body: bytes, *, what: str
+        self, response: httpx.Response, body: bytes, parsed: Any, *, what: str
     ) -> tuple[Any, httpx.Response] | KlingAPIError:
         """A 2xx answer's JSON, or the error it carries in its body."""
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+        payload = parsed
+        if payload is _NOT_JSON:  # not JSON, or nested deeper than Python recurses
             kind = "a web page" if looks_like_html(body, response.headers.get("content-type", "")) else "text"
             return ProtocolError(
                 f"Could not {what}: the server answered with {kind} instead of JSON (HTTP {response.status_code})."

@@ -52,7 +52,7 @@ class DownloadSteps(JobSteps):
             if fresh is None:
                 return
             job = fresh
-        dest = video_destination(job, self.library, self.core.store.out_dir(job.id))
+        dest = video_destination(job, self.library, self.core.out_dirs.get(job.id))
 
         def on_progress(done: int, total: int | None) -> None:
             if done > 0:
@@ -109,7 +109,8 @@ class DownloadSteps(JobSteps):
         done = replace(job, state=_S.DONE, finished_at=finished, video_path=str(dest), sidecar_path=str(sidecar))
         try:
             probe = probes[-1].as_dict() if probes else None
-            document = sidecar_document(done, self.core.store.final_status(job.id), probe)
+            final_status = await self.core.read(lambda store: store.final_status(job.id))
+            document = sidecar_document(done, final_status, probe)
             await run_blocking(self.executor, write_sidecar, sidecar, document)
         except OSError as exc:
             await self._retry_download_later(job, "disk_full", disk_error_message(exc, sidecar.parent))
@@ -145,7 +146,7 @@ class DownloadSteps(JobSteps):
     async def _refresh_links(self, job: JobRecord, client: KlingClient) -> JobRecord | None:
         """Ask the service again for the result links; None when the job went elsewhere."""
         assert job.task_id is not None
-        await self.limiter.acquire()
+        await self.scheduler.turn()
         try:
             status = await client.get_task(job.task_id)
         except NotFoundError as exc:

@@ -3,8 +3,11 @@
 Qt-free; the GUI and the CLI both drive it through ``JobEngineAPI``. Every job is written to the
 store (with its idempotency key) before anything is sent; at most ``settings.concurrency`` tasks
 are in flight, the rest wait ``queued`` in order; after a crash ``start()`` carries every
-unfinished job on against the backend it was sent to. Runs on one event loop; blocking work
-(image preparation, fsync of sidecars, file checks) goes to the engine's own small thread pool.
+unfinished job on against the backend it was sent to. Runs on one event loop that never waits
+on the disk: store writes go to one writer thread (``services.store_writer``, batched, awaited
+where the write-ahead promise needs them), other blocking work (image preparation, fsync of
+sidecars, file checks) to the engine's own small thread pool, and every job's next status read
+waits in one scheduler heap (``services.polling.PollScheduler``) that also holds the rate cap.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from kling_studio.services.job_runner import JobRunner
 from kling_studio.services.job_store import JobStore
 from kling_studio.services.local_backend import LOCAL, LocalBackend
 from kling_studio.services.paths import AppPaths, app_paths
-from kling_studio.services.polling import PollPolicy, RateLimiter, SleepFn
+from kling_studio.services.polling import PollPolicy, PollScheduler, SleepFn
 from kling_studio.services.secrets import get_api_key
 from kling_studio.services.settings import BACKEND_LOCAL, BACKEND_REMOTE, AppSettings
 
@@ -147,10 +150,11 @@ class JobEngine:
             return
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kling-engine")
         self.core.executor = self._executor
+        self.core.writer.start()
         self._runner = JobRunner(
             self.core,
             policy=self.policy,
-            limiter=RateLimiter(self.policy.status_rate, self.policy.status_burst, sleep=self._sleep),
+            scheduler=PollScheduler(self.policy.status_rate, self.policy.status_burst),
             sleep=self._sleep,
             executor=self._executor,
             library=self.settings.library_path(self.paths),
@@ -190,6 +194,9 @@ class JobEngine:
         await self.core.close_clients()
         if self._owns_local and self._local is not None:
             await self._local.stop()
+        await self.core.writer.close()  # everything queued reaches the disk first
+        if self._runner is not None:
+            self._runner.scheduler.close()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
         if self._owns_store:
@@ -211,23 +218,33 @@ class JobEngine:
     ) -> list[JobRecord]:
         """Wait until every listed job satisfies ``predicate`` (default: settled); removed jobs count."""
         ids = list(job_ids)
-        wanted = set(ids)
-        changed = asyncio.Event()
+        # Only the jobs not yet there are looked at again, and only when one of them changes:
+        # waiting on a thousand jobs costs O(1) per event, not a scan of all of them.
+        waiting = {i for i in ids if not self._arrived(i, predicate)}
+        changed: set[str] = set()
+        wake = asyncio.Event()
 
         def listener(event: Any) -> None:
-            if event.job.id in wanted:
-                changed.set()
+            if event.job.id in waiting:
+                changed.add(event.job.id)
+                wake.set()
 
         unsubscribe = self.subscribe(listener)
         try:
-            while True:
-                records = [self.get(i) for i in ids]
-                if all(r is None or predicate(r) for r in records):
-                    return [r for r in records if r is not None]
+            while waiting:
+                await wake.wait()
+                wake.clear()
+                arrived = {i for i in changed if self._arrived(i, predicate)}
                 changed.clear()
-                await changed.wait()
+                waiting -= arrived
+            records = [self.get(i) for i in ids]
+            return [r for r in records if r is not None]
         finally:
             unsubscribe()
+
+    def _arrived(self, job_id: str, predicate: Callable[[JobRecord], bool]) -> bool:
+        record = self.get(job_id)
+        return record is None or predicate(record)
 
     # Commands
 
@@ -246,7 +263,7 @@ class JobEngine:
         compiled = compile_storyboard(storyboard, first_frame_check=check, prices=self.settings.prices)
         if not compiled.ok:
             raise StoryboardRefused(compiled.errors)
-        return self._create(
+        return await self._create(
             title=storyboard.title,
             project_path=project_path,
             mode=compiled.mode,
@@ -262,14 +279,14 @@ class JobEngine:
         frame = old.storyboard.get("first_frame")
         if isinstance(frame, dict) and isinstance(frame.get("path"), str):
             request["first_frame_image"] = frame["path"]  # upload again: an uploaded URL lives 72 h
-        return self._create(
+        return await self._create(
             title=old.title,
             project_path=old.project_path,
             mode=old.mode,
             request=request,
             snapshot=old.storyboard,
             estimated_cost=old.estimated_cost_usd,
-            out_dir=self.store.out_dir(job_id),
+            out_dir=self.core.out_dirs.get(job_id),
         )
 
     async def check_again(self, job_id: str) -> None:
@@ -291,12 +308,14 @@ class JobEngine:
                     error_message="Waiting for a free slot to send again with the same key.",
                 )
             self._pump()
+            await self.core.committed(job_id)
             return
         target = _S.DOWNLOADING if job.result_urls else _S.SUBMITTED
         if target.is_active:
             self.core.slot_holders.add(job_id)
         self.core.update(job_id, state=target, error_code=None, error_message=None)
         self._spawn(job_id)
+        await self.core.committed(job_id)
 
     async def check_all_again(self) -> list[str]:
         """``check_again`` for every job that needs attention; returns their ids."""
@@ -324,6 +343,7 @@ class JobEngine:
         self.core.update(
             job_id, state=_S.CANCELLED, error_code="cancelled", error_message=message, finished_at=self.core.clock()
         )
+        await self.core.committed(job_id)
 
     async def remove(self, job_id: str, *, delete_files: bool = False) -> None:
         job = self._require(job_id)
@@ -332,7 +352,9 @@ class JobEngine:
             self._queue.remove(job_id)
         with contextlib.suppress(ValueError):
             self._resend.remove(job_id)
-        self.store.delete(job_id)
+        with contextlib.suppress(Exception):  # its last change failing to store does not keep it
+            await self.core.committed(job_id)
+        await self.core.delete(job_id)
         self.core.records.pop(job_id, None)
         if job_id in self.core.slot_holders:
             self.core.slot_holders.discard(job_id)
@@ -351,6 +373,7 @@ class JobEngine:
             changes["rejected"] = rejected
         if changes:
             self.core.update(job_id, kind=EVENT_UPDATED, **changes)
+            await self.core.committed(job_id)
 
     # Internals
 
@@ -360,7 +383,7 @@ class JobEngine:
             raise KeyError(f"no job {job_id!r}")
         return job
 
-    def _create(
+    async def _create(
         self,
         *,
         title: str,
@@ -390,7 +413,7 @@ class JobEngine:
             estimated_cost_usd=estimated_cost,
             transitions=((_S.QUEUED.value, now),),
         )
-        self.core.add(record, out_dir=out_dir)  # committed before anything is sent
+        await self.core.add(record, out_dir=out_dir)  # committed (key and all) before anything is sent
         self.core.publish(EVENT_CREATED, record)
         self._queue.append(record.id)
         self._pump()

@@ -58,6 +58,8 @@ class JobRunner(DownloadSteps):
         """Drive a job until it is terminal or needs attention (cancellation leaves it resumable)."""
         try:
             while True:
+                # Write-ahead: the state this step acts on is on disk before it touches the network.
+                await self.core.committed(job_id)
                 job = self.core.records.get(job_id)
                 if job is None:
                     return
@@ -112,6 +114,9 @@ class JobRunner(DownloadSteps):
             # Commit the uploaded URL before the submit: the store holds exactly the body sent.
             job = self.core.update(job.id, request={**request, "first_frame_image": reference})
             request = job.request
+        # The row, its idempotency key, the attempt count and the uploaded URL are durably on disk
+        # before the request leaves (the writer commits them; the loop only waits for it).
+        await self.core.committed(job.id)
         crash_point("after_job_written")
         try:
             task_id = await client.submit(request, job.idempotency_key)
@@ -133,6 +138,7 @@ class JobRunner(DownloadSteps):
         self.core.update(
             job.id, state=_S.SUBMITTED, task_id=task_id, remote_status="submitted", submitted_at=self.core.clock()
         )
+        await self.core.committed(job.id)  # the task id is on disk as soon as it arrives
 
     async def _prepare_image(self, job: JobRecord, client: KlingClient, path: str) -> str | None:
         try:
@@ -178,8 +184,7 @@ class JobRunner(DownloadSteps):
                 retry_after=retry_after,
             )
             retry_after = None
-            await self.sleep(delay)
-            await self.limiter.acquire()
+            await self.scheduler.turn(delay)  # one heap for every job's next read, under the cap
             try:
                 status = await client.get_task(task_id)
             except NotFoundError as exc:

@@ -1,6 +1,6 @@
 """Shared plumbing for the job steps: dependencies, error codes, the crash hook, outcomes.
 
-``JobSteps`` holds what every step needs (the core, policies, the limiter, the executor) and the
+``JobSteps`` holds what every step needs (the core, policies, the poll scheduler, the executor) and the
 few ways a step ends a job early: needs attention, failed, expired.
 """
 
@@ -22,7 +22,7 @@ from kling_studio.services.api_errors import KlingAPIError
 from kling_studio.services.downloads import video_destination
 from kling_studio.services.job_core import EngineCore
 from kling_studio.services.local_backend import LOCAL, LocalBackendError
-from kling_studio.services.polling import PollPolicy, RateLimiter, SleepFn
+from kling_studio.services.polling import PollPolicy, PollScheduler, SleepFn
 from kling_studio.services.settings import AppSettings
 
 log = logging.getLogger("kling_studio.jobs")
@@ -50,7 +50,7 @@ class JobSteps:
         core: EngineCore,
         *,
         policy: PollPolicy,
-        limiter: RateLimiter,
+        scheduler: PollScheduler,
         sleep: SleepFn,
         executor: Executor,
         library: Path,
@@ -60,7 +60,7 @@ class JobSteps:
     ) -> None:
         self.core = core
         self.policy = policy
-        self.limiter = limiter
+        self.scheduler = scheduler  # every status read waits here: one heap, the shared cap
         self.sleep = sleep
         self.executor = executor
         self.library = library
@@ -103,7 +103,7 @@ class JobSteps:
             finished_at=self.core.clock(),
         )
         # A partial download can no longer be continued: do not leave it in the library.
-        part = temp_path_for(video_destination(job, self.library, self.core.store.out_dir(job_id)))
+        part = temp_path_for(video_destination(job, self.library, self.core.out_dirs.get(job_id)))
         try:
             part.unlink(missing_ok=True)
         except OSError as exc:

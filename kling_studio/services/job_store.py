@@ -9,9 +9,13 @@ backend base URLs, and every text written passes ``services.redact`` first, beca
 echo the key into any answer. A write that would take a job along a transition the domain forbids
 (``done → needs_attention``, say, from a second engine on the same folder) raises
 ``InvalidTransition`` and changes nothing: a terminal job changes state only through a user Retry,
-which makes a new job. Call it from one thread (the event loop's); every write is a few
-milliseconds at most. Only the process holding the engine lock (``services.engine_lock``) writes;
+which makes a new job. Only the process holding the engine lock (``services.engine_lock``) writes;
 ``read_only=True`` opens for reading without it (``kling-studio jobs``).
+
+The engine writes through ``services.store_writer`` (one thread, batched transactions, so the
+event loop never waits on fsync): ``run_batch`` runs many small operations in one transaction,
+each in its own savepoint, with one fsync for all. Every method holds the store's lock, so the
+connection may be shared by that thread and the caller's.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -82,6 +87,10 @@ _RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(JobRecord))
 _EXTRA_COLUMNS = ("out_dir", "final_status")
 
 
+# One operation of a batch: runs inside the batch's transaction, on the writer's thread.
+StoreOp = Callable[["JobStore"], Any]
+
+
 class JobStoreError(RuntimeError):
     """The store cannot be used (newer schema, unreadable file); ``str()`` says what to do."""
 
@@ -128,13 +137,16 @@ class JobStore:
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._lock = threading.RLock()
+        self._in_batch = False
         if read_only:
             self._open_read_only()
             return
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+            # Shared by the writer thread and the caller's; ``self._lock`` serialises every use.
+            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10.0, check_same_thread=False)
         except sqlite3.Error as exc:
             raise JobStoreError(f"The job store {self.path} cannot be opened ({exc}).") from None
         self._db.row_factory = sqlite3.Row
@@ -190,12 +202,7 @@ class JobStore:
 
     def insert(self, record: JobRecord, *, out_dir: str | None = None) -> None:
         """Write a new job. Raises ``sqlite3.IntegrityError`` if the id or key already exists."""
-        self._set_synchronous(True)
-        names = [*_RECORD_FIELDS, "out_dir"]
-        values = [_encode(n, getattr(record, n)) for n in _RECORD_FIELDS] + [out_dir]
-        marks = ", ".join("?" for _ in names)
-        with self._transaction():
-            self._db.execute(f"INSERT INTO jobs ({', '.join(names)}) VALUES ({marks})", values)
+        self.run_batch([lambda store: store.insert_in_batch(encode_record(record), out_dir)], durable=True)[0].check()
 
     def save(self, record: JobRecord, *, durable: bool = True, final_status: dict[str, Any] | None = None) -> None:
         """Replace every record field of an existing job (engine-only columns are kept).
@@ -203,43 +210,88 @@ class JobStore:
         ``durable=False`` (progress, poll counts) skips the fsync: the commit still survives a killed
         process, only a power cut may lose it. ``final_status`` is stored in the same transaction.
         """
-        names = [n for n in _RECORD_FIELDS if n != "id"]
-        values = [_encode(n, getattr(record, n)) for n in names]
+        columns = {n: _encode(n, getattr(record, n)) for n in _RECORD_FIELDS if n != "id"}
         if final_status is not None:
-            names.append("final_status")
-            values.append(_status_text(final_status))
-        assignments = ", ".join(f"{n} = ?" for n in names)
-        self._set_synchronous(durable)
-        with self._transaction():
-            row = self._db.execute("SELECT state FROM jobs WHERE id = ?", (record.id,)).fetchone()
-            if row is None:
-                raise KeyError(record.id)
+            columns["final_status"] = _status_text(final_status)
+        self.run_batch([lambda store: store.update_in_batch(record.id, columns)], durable=durable)[0].check()
+
+    def set_final_status(self, job_id: str, raw: dict[str, Any] | None) -> None:
+        """Keep the service's last status answer (for the sidecar written after a restart)."""
+        text = None if raw is None else _status_text(raw)
+        self.run_batch([lambda store: store.update_in_batch(job_id, {"final_status": text})], durable=True)[0].check()
+
+    def delete(self, job_id: str) -> None:
+        self.run_batch([lambda store: store.delete_in_batch(job_id)], durable=True)[0].check()
+
+    def run_batch(self, ops: Sequence[StoreOp], *, durable: bool) -> list[Outcome]:
+        """Run ``ops`` in one transaction, each in its own savepoint; one commit (and fsync) for all.
+
+        An operation that raises (``InvalidTransition``, ``KeyError``, a constraint) is rolled back
+        alone and its exception returned in its ``Outcome``; a failed commit fails every one.
+        ``durable=False`` commits with ``synchronous=NORMAL``: safe from a killed process, not
+        from a power cut.
+        """
+        with self._lock:
+            self._set_synchronous(durable)
+            outcomes: list[Outcome] = []
+            self._db.execute("BEGIN IMMEDIATE")
+            self._in_batch = True
+            try:
+                for op in ops:
+                    self._db.execute("SAVEPOINT op")
+                    try:
+                        outcomes.append(Outcome(op(self)))
+                    except Exception as exc:  # handed back to the op's caller
+                        self._db.execute("ROLLBACK TO op")
+                        outcomes.append(Outcome(error=exc))
+                    self._db.execute("RELEASE op")
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if not isinstance(exc, Exception):
+                    raise
+                return [Outcome(error=exc) for _ in ops]
+            finally:
+                self._in_batch = False
+            return outcomes
+
+    # Operations for ``run_batch`` (values already encoded by ``encode_record``/``encode_changes``)
+
+    def insert_in_batch(self, columns: Mapping[str, Any], out_dir: str | None) -> None:
+        assert self._in_batch, "only inside run_batch"
+        names = [*columns, "out_dir"]
+        marks = ", ".join("?" for _ in names)
+        self._db.execute(f"INSERT INTO jobs ({', '.join(names)}) VALUES ({marks})", [*columns.values(), out_dir])
+
+    def update_in_batch(self, job_id: str, columns: Mapping[str, Any]) -> None:
+        """Set some columns of a job; a new ``state`` is checked against the one on disk."""
+        assert self._in_batch, "only inside run_batch"
+        row = self._db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(job_id)
+        if "state" in columns:
             # Checked against what is on disk, inside the write transaction: no caller (or second
             # process) can take a paid job back out of a terminal state.
-            check_transition(JobState(row[0]), record.state)
-            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values, record.id])
+            check_transition(JobState(row[0]), JobState(columns["state"]))
+        if columns:
+            assignments = ", ".join(f"{n} = ?" for n in columns)
+            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*columns.values(), job_id])
+
+    def delete_in_batch(self, job_id: str) -> None:
+        assert self._in_batch, "only inside run_batch"
+        self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
     def _set_synchronous(self, durable: bool) -> None:
         if durable != self._durable:
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._durable = durable
 
-    def set_final_status(self, job_id: str, raw: dict[str, Any] | None) -> None:
-        """Keep the service's last status answer (for the sidecar written after a restart)."""
-        text = None if raw is None else _status_text(raw)
-        self._set_synchronous(True)
-        with self._transaction():
-            self._db.execute("UPDATE jobs SET final_status = ? WHERE id = ?", (text, job_id))
-
-    def delete(self, job_id: str) -> None:
-        self._set_synchronous(True)
-        with self._transaction():
-            self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-
     # Reads
 
     def get(self, job_id: str) -> JobRecord | None:
-        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else _decode(row)
 
     def all(self) -> list[JobRecord]:
@@ -255,11 +307,19 @@ class JobStore:
         )
 
     def out_dir(self, job_id: str) -> str | None:
-        row = self._db.execute("SELECT out_dir FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT out_dir FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else row[0]
 
+    def out_dirs(self) -> dict[str, str]:
+        """Every job written with its own output folder (the CLI's ``--out``): id → folder."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, out_dir FROM jobs WHERE out_dir IS NOT NULL").fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
     def final_status(self, job_id: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT final_status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT final_status FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None or not row[0]:
             return None
         value = json.loads(row[0])
@@ -267,32 +327,45 @@ class JobStore:
 
     def integrity_check(self) -> str:
         """``"ok"`` when sqlite finds nothing wrong."""
-        rows = self._db.execute("PRAGMA integrity_check").fetchall()
+        with self._lock:
+            rows = self._db.execute("PRAGMA integrity_check").fetchall()
         return "; ".join(str(r[0]) for r in rows)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     # Helpers
 
     def _select(self, sql: str, params: Sequence[Any] | Iterable[Any] = ()) -> list[JobRecord]:
-        return [_decode(row) for row in self._db.execute(sql, list(params)).fetchall()]
+        with self._lock:
+            rows = self._db.execute(sql, list(params)).fetchall()
+        return [_decode(row) for row in rows]
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+
+class Outcome:
+    """What one operation of a batch returned, or the exception it raised."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value: Any = None, *, error: BaseException | None = None) -> None:
+        self.value = value
+        self.error = error
+
+    def check(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any error (autocommit connection)."""
+def encode_record(record: JobRecord) -> dict[str, Any]:
+    """Every column of a new job, as stored (JSON text, redacted strings)."""
+    return {n: _encode(n, getattr(record, n)) for n in _RECORD_FIELDS}
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
 
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
+def encode_changes(changes: Mapping[str, Any], final_status: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The columns of some changed record fields (and the final status answer), as stored."""
+    columns = {n: _encode(n, v) for n, v in changes.items() if n != "id"}
+    if final_status is not None:
+        columns["final_status"] = _status_text(final_status)
+    return columns

@@ -3,11 +3,14 @@
 The schedule is a pure function of what we know (polls so far, elapsed time, the service's
 ``estimated_time``, progress, a ``Retry-After``), so it is tested without waiting. The limiter
 is a GCRA token bucket shared by every job: fair (first come, first served), O(1), no task.
+The engine waits in ``PollScheduler``: one heap and one timer for every job's next read, with
+the same GCRA cap applied as jobs are released.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -124,3 +127,72 @@ class RateLimiter:
         wait = self.reserve()
         if wait > 0:
             await self._sleep(wait)
+
+
+class PollScheduler:
+    """Every job's next status read in one heap, released in due order under the shared rate cap.
+
+    One timer for the whole engine (not one sleeping timer per job): a job awaits ``turn(delay)``
+    and is woken when its time has come *and* the cap allows one more read (GCRA, like
+    ``RateLimiter``, bursts of ``burst``). A cancelled wait is dropped from the heap lazily,
+    without using a turn. Uses the running loop's clock.
+    """
+
+    def __init__(self, rate: float, burst: float = 1.0) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self._interval = 1.0 / rate
+        self._tolerance = max(0.0, burst - 1.0) * self._interval
+        self._tat = float("-inf")
+        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = float("inf")
+        self.acquired = 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    async def turn(self, delay: float = 0.0) -> None:
+        """Wait ``delay`` seconds, then for a free turn under the cap."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._seq += 1
+        heapq.heappush(self._heap, (loop.time() + max(0.0, delay), self._seq, future))
+        self._arm(loop)
+        await future
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for _, _, future in self._heap:
+            future.cancel()
+        self._heap.clear()
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        while self._heap and self._heap[0][2].done():
+            heapq.heappop(self._heap)  # cancelled waits
+        if not self._heap:
+            return
+        at = max(self._heap[0][0], self._tat - self._tolerance)
+        if self._timer is not None:
+            if self._timer_at <= at:
+                return  # the armed timer fires first and re-arms
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = loop.call_at(at, self._fire, loop)
+
+    def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        self._timer_at = float("inf")
+        now = loop.time()
+        heap = self._heap
+        while heap and heap[0][0] <= now and self._tat - self._tolerance <= now:
+            _, _, future = heapq.heappop(heap)
+            if future.done():
+                continue
+            self._tat = max(self._tat, now) + self._interval
+            self.acquired += 1
+            future.set_result(None)
+        self._arm(loop)
