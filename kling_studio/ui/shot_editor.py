@@ -48,6 +48,7 @@ class ShotEditorPanel(Card):
         self._updating = False
         self._split_action: QAction | None = None
         self._refused_text: str | None = None  # the text a split was refused for, while unchanged
+        self._shown: tuple[object, ...] | None = None  # (index, shot, shot count) on screen now
         self._build_ui()
         self._connect()
         self._show_shot()
@@ -189,6 +190,11 @@ class ShotEditorPanel(Card):
     def _show_shot(self) -> None:
         shots = self.document.storyboard.shots
         index = self.document.selected
+        # A keystroke arrives here twice (changed, then the forced re-selection): show it once.
+        shown = (index, shots[index] if 0 <= index < len(shots) else None, len(shots))
+        if shown == self._shown:
+            return
+        self._shown = shown
         enabled = 0 <= index < len(shots)
         self.text_edit.setEnabled(enabled)
         self.seconds.setEnabled(enabled)

@@ -7,6 +7,7 @@ an undo command.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, QSize, Qt
@@ -33,7 +34,13 @@ def shot_char_count(shot: Shot, shot_count: int) -> int:
     """Characters this shot's text takes in the compiled prompt (what its budget counts)."""
     if shot_count <= 1:
         return len(shot.text.strip())
-    return len(sanitize_shot_text(shot.text)[0])
+    return _sanitized_length(shot.text)
+
+
+@lru_cache(maxsize=256)
+def _sanitized_length(text: str) -> int:
+    # The view asks for every role of every cell on each repaint: sanitise a text once, not per cell.
+    return len(sanitize_shot_text(text)[0])
 
 
 def shot_char_budget(shot_count: int) -> tuple[int, int]:

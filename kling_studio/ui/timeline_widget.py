@@ -40,8 +40,10 @@ class MiniTimelineWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._drag: tuple[int, float, Storyboard, int] | None = None  # boundary, press x, base, gesture
         self._hover_boundary = -1
+        self._durations: tuple[int, ...] | None = None
         document.changed.connect(self._on_changed)
-        document.selection_changed.connect(lambda _i: self.update())
+        self._selection = document.selected
+        document.selection_changed.connect(self._on_selection_changed)
         self._on_changed()
 
     def caption(self) -> tuple[str, str]:
@@ -56,7 +58,19 @@ class MiniTimelineWidget(QWidget):
             hint = f"allowed {profile.total_range_text()} · drag a boundary to retime"
         return f"Total {total} s", hint
 
+    def _on_selection_changed(self, index: int) -> None:
+        # Every text edit re-selects its shot (force=True): repaint only when the highlight moves.
+        if index != self._selection:
+            self._selection = index
+            self.update()
+
     def _on_changed(self) -> None:
+        # The track shows seconds only: a keystroke in a shot's text changes nothing here, so
+        # skip the tooltip and the repaint (typing latency, issue #13).
+        durations = tuple(s.duration for s in self.document.storyboard.shots)
+        if durations == self._durations:
+            return
+        self._durations = durations
         # The painted caption, also for tooltips and screen readers.
         total, hint = self.caption()
         allowed = f"allowed {KLING_3_TURBO.total_range_text()}"
