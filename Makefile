@@ -55,7 +55,7 @@ pytest: $(STAMP) syslibs
 test: lint types pytest
 
 screenshots: $(STAMP) syslibs
-	QT_QPA_PLATFORM=offscreen $(PY) -m kling_studio.ui.screenshots docs/screenshots
+	QT_QPA_PLATFORM=offscreen $(PY) -m kling_studio.ui.demo.screenshots docs/screenshots
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py

@@ -12,11 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QTextCursor
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -59,7 +61,13 @@ from kling_studio.ui.widgets import Card, dock_placeholder
 if TYPE_CHECKING:
     from kling_studio.ui.engine_switch import EngineFactory
     from kling_studio.ui.job_panels import JobPanels
-from kling_studio.ui.window_state import restore_window_state, save_window_state
+from kling_studio.ui.window_state import (
+    STATE_VERSION,
+    clamp_to_screen,
+    default_size,
+    restore_window_state,
+    save_window_state,
+)
 
 LOCAL_LABEL = "Local preview — no credits spent"
 
@@ -106,7 +114,7 @@ class StudioWindow(QMainWindow):
         self._update_title()
         self._update_actions()
         self.update_backend_label()
-        restore_window_state(self, self.paths)
+        self._layout_restored = restore_window_state(self, self.paths)
         # Follow the desktop when it switches between light and dark (theme "system" only).
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
@@ -118,40 +126,46 @@ class StudioWindow(QMainWindow):
         self.title_edit.setObjectName("storyboardTitle")
         self.title_edit.setAccessibleName("Storyboard title")
         self.title_edit.setPlaceholderText("Storyboard title")
-        self.title_edit.setStyleSheet("QLineEdit#storyboardTitle { font-size: 15pt; font-weight: 600; }")
+        self.title_edit.setStyleSheet("QLineEdit#storyboardTitle { font-size: 13pt; font-weight: 600; }")
 
+        # Created in reading (and Tab) order: what a person watches while writing comes first
+        # in each column (the shot's text; the compiled prompt and its diagnostics), so a short
+        # screen shows it without scrolling; the timeline and the first frame follow.
         self.shot_list = ShotListPanel(doc)
+        self.shot_editor = ShotEditorPanel(doc)
         self.timeline = MiniTimelineWidget(doc)
         self.timeline_card = Card("Timeline")
         self.timeline_card.body.addWidget(self.timeline)
-        self.shot_editor = ShotEditorPanel(doc)
         self.generation_panel = GenerationPanel(doc)
-        self.first_frame = FirstFramePanel(doc, pasted_dir=self.paths.data_dir / "pasted")
         self.prompt_preview = PromptPreviewPanel(doc)
+        self.first_frame = FirstFramePanel(doc, pasted_dir=self.paths.data_dir / "pasted")
 
         self.animatic_button = QPushButton("Play animatic")
         self.animatic_button.setIcon(icons.icon("media-play"))
         self.submit_button = QPushButton("Submit")
         self.submit_button.setObjectName("primaryButton")
         self.submit_button.setIcon(icons.icon("submit", "#ffffff"))
-        self.prompt_preview.body.addLayout(self._submit_row())
+        # Three diagnostics fit before the list scrolls (rows are one or two lines of text).
+        self.prompt_preview.list.setMinimumHeight(3 * 46 + 4)
+        self.prompt_preview.list.setMaximumHeight(5 * 46 + 4)
 
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.setSpacing(10)
         lv.addWidget(self.title_edit)
-        lv.addWidget(self.shot_list, 5)
+        # The list is as tall as six shots at most; spare height goes to the shot's text.
+        lv.addWidget(self.shot_list)
+        lv.addWidget(self.shot_editor, 1)
         lv.addWidget(self.timeline_card)
-        lv.addWidget(self.shot_editor, 3)
 
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(10)
         rv.addWidget(self.generation_panel)
-        rv.addWidget(self.first_frame)
         rv.addWidget(self.prompt_preview, 1)
+        rv.addWidget(self.first_frame)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -171,8 +185,15 @@ class StudioWindow(QMainWindow):
         scroll.setObjectName("editorScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it wraps instead
         scroll.setWidget(self.splitter)
+        self.editor_scroll = scroll
         cv.addWidget(scroll, 1)
+        # Submit stays in view whatever the editor holds (a warning, a long prompt, a short screen).
+        self.submit_bar = QWidget()
+        self.submit_bar.setObjectName("submitBar")
+        self.submit_bar.setLayout(self._submit_row())
+        cv.addWidget(self.submit_bar)
         self.setCentralWidget(central)
 
         self.preview_dock = self._dock("Preview", "previewDock", "Play a take or an animatic here (F5).")
@@ -182,17 +203,25 @@ class StudioWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.preview_dock)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
-        self.resizeDocks([self.preview_dock], [440], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.queue_dock], [170], Qt.Orientation.Vertical)
+        self._apply_default_dock_sizes()
 
         self.toolbar = QToolBar("Main toolbar")
         self.toolbar.setObjectName("mainToolbar")
         self.toolbar.setMovable(False)
         self.toolbar.setFloatable(False)
+        self.toolbar.setIconSize(QSize(20, 20))  # a laptop screen needs the height for the editor
         self.studio_actions.build_toolbar(self.toolbar)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         view_actions: list[QAction] = [self.queue_dock.toggleViewAction(), self.preview_dock.toggleViewAction()]
         self.view_menu = self.studio_actions.build_menus(self.menuBar(), view_actions)
+        self.reset_layout_action = QAction("Reset &Layout", self)
+        self.reset_layout_action.setObjectName("resetLayout")
+        self.reset_layout_action.setStatusTip("Put the docks back where they start, sized for this screen")
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.reset_layout_action)
+        self._default_state = self.saveState(STATE_VERSION)
+        self._shown_once = False
 
         self.queue_status = QLabel()
         self.queue_status.setAccessibleName("Queue status")
@@ -220,17 +249,14 @@ class StudioWindow(QMainWindow):
 
         self._set_tab_order()
 
-    def _submit_row(self) -> QVBoxLayout:
-        from PySide6.QtWidgets import QHBoxLayout
-
+    def _submit_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
         row.addWidget(self.animatic_button)
         row.addStretch(1)
         row.addWidget(self.submit_button)
-        box = QVBoxLayout()
-        box.addLayout(row)
-        return box
+        return row
 
     def _dock(self, title: str, name: str, text: str) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -252,20 +278,20 @@ class StudioWindow(QMainWindow):
             shots.delete_button,
             shots.up_button,
             shots.down_button,
-            self.timeline,
             self.shot_editor.text_edit,
             self.shot_editor.split_button,  # shown only when the text looks like shots
             self.shot_editor.seconds,
+            self.timeline,
             self.generation_panel.resolution,
             self.generation_panel.aspect_ratio,
             self.generation_panel.watermark,
+            self.prompt_preview.view,
+            self.prompt_preview.list,
             ff.browse_button,
             ff.url_edit,
             ff.url_button,
             ff.replace_button,
             ff.remove_button,
-            self.prompt_preview.view,
-            self.prompt_preview.list,
             self.animatic_button,
             self.submit_button,
         ]
@@ -330,6 +356,8 @@ class StudioWindow(QMainWindow):
         # The panel takes focus as a whole; its ring is a style-sheet border, which a plain
         # QWidget paints only with a styled background.
         widget.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        # A loaded video's size hint must not widen the dock and squeeze the editor.
+        widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.preview_dock.setWidget(widget)
 
     def add_panel_dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -347,8 +375,10 @@ class StudioWindow(QMainWindow):
         self.job_panels = JobPanels(self, engine)
         self._panels_attached = True
         self._build_panel_menus()
+        self._default_state = self.saveState(STATE_VERSION)
+        self._apply_default_dock_sizes()
         if first:
-            restore_window_state(self, self.paths)  # now that every dock exists
+            self._layout_restored = restore_window_state(self, self.paths)  # now that every dock exists
 
     def detach_job_panels(self) -> None:
         """Remove the job panels (Settings switched the engine; new ones follow)."""
@@ -358,6 +388,38 @@ class StudioWindow(QMainWindow):
             self.job_panels = None
             self.queue_dock.setWidget(dock_placeholder("queue", "Starting the job engine…"))
             self.preview_dock.setWidget(dock_placeholder("preview", "Play a take or an animatic here (F5)."))
+
+    def _apply_default_dock_sizes(self) -> None:
+        """The player beside the editor; the queue along the bottom, four rows tall, no taller."""
+        width = self.width() if self.isVisible() else default_size(self).width()
+        self.resizeDocks([self.preview_dock], [max(340, min(520, width * 27 // 100))], Qt.Orientation.Horizontal)
+        queue = getattr(self.job_panels, "queue", None)
+        view = getattr(queue, "view", None)
+        row = 34
+        if view is not None:
+            row = max(view.verticalHeader().defaultSectionSize(), view.sizeHintForRow(0))
+        # Four rows, the header, the filter row and the dock title.
+        self.resizeDocks([self.queue_dock], [4 * row + 34 + 46 + 36 + 20], Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        """View → Reset Layout: default docks, every dock shown, the window inside its screen."""
+        self.restoreState(self._default_state, STATE_VERSION)
+        if self.isVisible() and not self.isMaximized():
+            self.resize(default_size(self))
+        for dock in self.findChildren(QDockWidget):
+            if dock.parent() is self:
+                dock.setFloating(False)
+                dock.show()
+        clamp_to_screen(self)
+        self._apply_default_dock_sizes()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            clamp_to_screen(self)  # the frame is known only now
+            if not self._layout_restored:
+                self._apply_default_dock_sizes()
 
     def _build_panel_menus(self) -> None:
         """Menus for the queue's, takes' and preview's own actions, so each shows its shortcut

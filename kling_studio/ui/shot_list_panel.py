@@ -96,12 +96,13 @@ class ShotListPanel(Card):
         view.setColumnWidth(COL_NUMBER, 34)
         view.setColumnWidth(COL_SECONDS, 56)
         view.setMinimumHeight(4 * 30 + 30)
+        view.setMaximumHeight(KLING_3_TURBO.max_shots * 30 + 30 + 4)  # every shot, no empty rows below
         self.view = view
         self.body.addWidget(view, 1)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
-        self.add_button = QToolButton()
+        self.add_button = QToolButton()  # row of buttons: see set_buttons_visible
         self.duplicate_button = QToolButton()
         self.delete_button = QToolButton()
         self.up_button = QToolButton()
@@ -110,7 +111,14 @@ class ShotListPanel(Card):
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             buttons.addWidget(b)
         buttons.addStretch(1)
-        self.body.addLayout(buttons)
+        self.button_row = QWidget()
+        self.button_row.setLayout(buttons)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        self.body.addWidget(self.button_row)
+
+    def set_buttons_visible(self, visible: bool) -> None:
+        """The row repeats toolbar actions (with the same shortcuts); a short window hides it."""
+        self.button_row.setVisible(visible)
 
     def bind_button(self, button: QToolButton, action: QAction, text: str) -> None:
         """A short-labelled button that follows ``action`` (its own text stays short)."""

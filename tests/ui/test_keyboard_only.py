@@ -84,21 +84,22 @@ async def test_tab_walks_the_panels_in_reading_order_and_shift_tab_back(qtbot) -
         sl.duplicate_button,
         sl.delete_button,
         sl.down_button,  # Up is disabled on shot 1
-        window.timeline,
         window.shot_editor.text_edit,
         window.shot_editor.seconds,
+        window.timeline,
         ge.resolution,
         ge.aspect_ratio,
         ge.watermark,
+        window.prompt_preview.view,
+        window.prompt_preview.list,
         ff.browse_button,
         ff.url_edit,
         ff.url_button,
-        window.prompt_preview.view,
-        window.prompt_preview.list,
         window.animatic_button,
         window.submit_button,
     ]
-    expected = [w for w in expected if w.isVisible()]  # the diagnostics list hides when all is well
+    # The diagnostics list hides when all is well; the shot buttons when the window is short.
+    expected = [w for w in expected if w.isVisible()]
     assert window.submit_button in expected
     window.title_edit.setFocus()
     seen = [focused()]

@@ -1,74 +1,34 @@
-"""Render the README screenshots: ``python -m kling_studio.ui.screenshots OUTDIR``.
+"""Render the README screenshots: ``python -m kling_studio.ui.demo.screenshots OUTDIR``.
 
 Works offscreen (``QT_QPA_PLATFORM=offscreen``) or under Xvfb; each picture is the real window
-grabbed with ``QWidget.grab()``, in the dark theme, at a fixed size so the pictures do not drift.
-The first frame is drawn here with Pillow (no third-party artwork).
+grabbed with ``QWidget.grab()``. The studio at real screen sizes (1366×768 light and dark,
+1920×1080) is rendered in a child process per size: the offscreen platform reads its screen
+from a config file when the QApplication starts. The first frame is drawn with Pillow.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
-
 from kling_studio.domain.jobs import JobState
-from kling_studio.domain.storyboard import FirstFrame, GenerationSettings, Shot, Storyboard
+from kling_studio.domain.storyboard import Shot, Storyboard
+from kling_studio.ui.demo.scene import FOUR_SHOTS, draw_first_frame, four_shot_storyboard
 
 SIZE = (1480, 980)
-
-FOUR_SHOTS = (
-    Shot("Wide establishing shot: a lighthouse on a basalt cliff at blue hour, waves rolling in slow motion", 4),
-    Shot("The keeper climbs the spiral stairs, lantern light sweeping across brass and glass; handheld", 3),
-    Shot("Close-up: the great lens turns and the beam ignites, dust sparkling in the light", 3),
-    Shot("Drone pull-back over the sea as the beam cuts through the fog, the coast glowing below", 4),
+# (file name, screen width, screen height, theme): the studio as it opens on that screen.
+STUDIO_SHOTS = (
+    ("studio-1366x768-light.png", 1366, 768, "light"),
+    ("studio-1366x768-dark.png", 1366, 768, "dark"),
+    ("studio-1920x1080.png", 1920, 1080, "dark"),
 )
-
-
-def draw_first_frame(path: Path, size: tuple[int, int] = (1280, 720)) -> Path:
-    """A lighthouse at dusk: gradient sky, sea, cliff, tower and beam."""
-    w, h = size
-    img = Image.new("RGB", size)
-    px = ImageDraw.Draw(img)
-    horizon = int(h * 0.62)
-    for y in range(horizon):
-        t = y / horizon
-        px.line([(0, y), (w, y)], fill=(int(28 + 200 * t**1.6), int(34 + 90 * t**1.4), int(78 + 60 * t)))
-    for y in range(horizon, h):
-        t = (y - horizon) / (h - horizon)
-        px.line([(0, y), (w, y)], fill=(int(40 - 25 * t), int(52 - 30 * t), int(88 - 40 * t)))
-    for i in range(90):  # glints on the water
-        x = (i * 137) % w
-        y = horizon + 6 + (i * 53) % (h - horizon - 10)
-        px.line([(x, y), (x + 18 + i % 30, y)], fill=(120, 110, 150), width=1)
-    px.polygon(
-        [(w * 0.56, h), (w * 0.66, horizon - 40), (w * 0.8, horizon - 70), (w, horizon - 60), (w, h)], fill=(18, 20, 28)
-    )
-    base_x, base_y = int(w * 0.76), horizon - 66
-    px.polygon(
-        [(base_x - 22, base_y), (base_x + 22, base_y), (base_x + 12, base_y - 190), (base_x - 12, base_y - 190)],
-        fill=(226, 222, 214),
-    )
-    for k in range(3):
-        y = base_y - 40 - k * 50
-        px.rectangle([base_x - 20 + k * 3, y, base_x + 20 - k * 3, y + 14], fill=(190, 52, 48))
-    lamp = (base_x, base_y - 205)
-    px.rectangle([base_x - 14, base_y - 218, base_x + 14, base_y - 190], fill=(255, 226, 150))
-    beam = Image.new("RGBA", size, (0, 0, 0, 0))
-    bd = ImageDraw.Draw(beam)
-    angle = math.radians(196)
-    far = (lamp[0] + math.cos(angle) * w * 1.2, lamp[1] + math.sin(angle) * w * 0.3)
-    bd.polygon([lamp, (far[0], far[1] - 90), (far[0], far[1] + 70)], fill=(255, 236, 180, 70))
-    beam = beam.filter(ImageFilter.GaussianBlur(12))
-    img.paste(beam, (0, 0), beam)
-    img.save(path)
-    return path
 
 
 def _engine(with_jobs: bool) -> object:
@@ -142,12 +102,8 @@ def render(out_dir: Path) -> list[Path]:
         app.processEvents()
 
     shoot("empty-project.png", Storyboard(title="Untitled", shots=(Shot("", 5),)), jobs=False, banner=True)
-    four = Storyboard(
-        title="Lighthouse at blue hour",
-        shots=FOUR_SHOTS,
-        settings=GenerationSettings(resolution="1080p"),
-        first_frame=FirstFrame(path=str(frame)),
-    )
+    four = four_shot_storyboard(frame)
+    assert four.shots == FOUR_SHOTS
     shoot("storyboard-4-shots.png", four, jobs=True, banner=False, select=1)
     long_text = (
         "Slow dolly across a rain-soaked neon market at night; vendors shout, steam rises from noodle stalls, "
@@ -174,13 +130,71 @@ def render(out_dir: Path) -> list[Path]:
     return written
 
 
+def render_studio(path: Path, theme: str) -> Path:
+    """The studio filling the screen this process was started on (see ``STUDIO_SHOTS``)."""
+    from PySide6.QtWidgets import QApplication
+
+    from kling_studio.services.paths import app_paths
+    from kling_studio.services.settings import AppSettings
+    from kling_studio.ui.demo.scene import demo_jobs, open_scene
+    from kling_studio.ui.main_window import StudioWindow
+    from kling_studio.ui.preview_sample import write_sample_video
+    from kling_studio.ui.queue_demo import DemoEngine
+    from kling_studio.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    apply_theme(app, theme)
+    work = Path(tempfile.mkdtemp(prefix="kling-shots-"))
+    video = write_sample_video(work / "take.mp4", (4, 3, 3, 4), size=(320, 180), fps=4)
+    engine = DemoEngine(demo_jobs(video), is_local=True)
+    window = StudioWindow(AppSettings(banner_dismissed=True), engine=engine, paths=app_paths().ensure())  # type: ignore[arg-type]
+    window.attach_job_panels(engine)  # type: ignore[arg-type]
+    window.resize(window.screen().availableGeometry().size())  # as a maximised window
+    window.show()
+    open_scene(window, four_shot_storyboard(draw_first_frame(work / "lighthouse.png")), select=1)
+    for _ in range(10):
+        app.processEvents()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(path))
+    window.files.shutdown()
+    window.generation.shutdown()
+    if window.job_panels is not None:
+        window.job_panels.shutdown()
+    return path
+
+
+def render_studio_sizes(out_dir: Path) -> list[Path]:
+    """One child process per screen size (a QApplication reads its screens once)."""
+    written = []
+    for name, width, height, theme in STUDIO_SHOTS:
+        config = Path(tempfile.mkdtemp(prefix="kling-screen-")) / "screens.json"
+        screen = {"name": "screen", "x": 0, "y": 0, "width": width, "height": height}
+        screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+        config.write_text(json.dumps({"screens": [screen]}), "utf-8")
+        env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}")
+        env["KLING_STUDIO_HOME"] = tempfile.mkdtemp(prefix="kling-shots-home-")
+        target = out_dir / name
+        cmd = [sys.executable, "-m", "kling_studio.ui.demo.screenshots", "--studio", str(target), "--theme", theme]
+        subprocess.run(cmd, env=env, check=True, stderr=subprocess.DEVNULL)
+        written.append(target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render Kling Studio's README screenshots.")
     parser.add_argument("out_dir", nargs="?", default="docs/screenshots")
+    parser.add_argument("--studio", help="(internal) render only the studio at this process's screen size here")
+    parser.add_argument("--theme", default="dark")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # A throwaway home: the user's saved layout and settings must not leak into the pictures.
     os.environ["KLING_STUDIO_HOME"] = tempfile.mkdtemp(prefix="kling-shots-home-")
+    if args.studio:
+        print(render_studio(Path(args.studio), args.theme))
+        return 0
+    for path in render_studio_sizes(Path(args.out_dir)):
+        print(path)
     for path in render(Path(args.out_dir)):
         print(path)
     return 0
