@@ -1,7 +1,8 @@
 """200 concurrent jobs through the job engine against the local server (a child process).
 
 Prints the wall time, status requests per job, the longest event-loop stall (a heartbeat task
-that wakes every 10 ms; the engine's goal is under 50 ms) and the peak memory of this process.
+that wakes every 10 ms, running from before ``engine.start()`` until after ``engine.stop()``;
+the issue's floor is 20 ms, its goal 8 ms) and the peak memory of this process.
 The default polling policy and its global cap of ~5 status requests a second are used as
 shipped, so the wall time is mostly that cap: ``--rate`` raises it to see the engine's own cost.
 
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -90,12 +92,16 @@ async def bench(jobs: int, task_seconds: float, rate: float) -> float:
         ids = [(await engine.submit_storyboard(b)).id for b in boards]
         records = await engine.wait_for(ids)
         wall = time.perf_counter() - started
+        await engine.stop()
+        await heartbeat.stop()  # the engine's whole life is measured, start to stop
+        # The bench's own client (building its TLS context blocks ~20 ms) is not the engine's.
         async with httpx.AsyncClient() as http:
             stats = (await http.get(f"{base_url}/_local/stats")).json()
     finally:
         await heartbeat.stop()
         await engine.stop()
         await local.stop()
+        shutil.rmtree(home, ignore_errors=True)
     done = sum(1 for r in records if r.state == JobState.DONE)
     status_requests = stats["requests_by_route"].get("status", 0)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -62,7 +62,8 @@ class DownloadSteps(JobSteps):
         expected = float(job.duration) if job.duration else None
 
         def verify(path: Path) -> None:  # in a worker thread, before the file takes its name
-            probes.append(probe_video(path, expected))
+            with self._probe_gate:
+                probes.append(probe_video(path, expected))
 
         refreshed = False
         damaged = 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import time
@@ -52,6 +53,7 @@ from kling_studio.services.settings import BACKEND_LOCAL, BACKEND_REMOTE, AppSet
 log = logging.getLogger("kling_studio.jobs")
 
 LOCAL_LABEL = "Local preview — no credits spent"
+SPAWN_PER_TURN = 8  # job runners started per turn of the event loop
 # Test hook: multiply the default polling intervals (the CLI crash tests use a tiny factor).
 POLL_SCALE_ENV = "KLING_STUDIO_TEST_POLL_SCALE"
 _S = JobState
@@ -100,6 +102,8 @@ class JobEngine:
         self._queue: deque[str] = deque()
         self._resend: deque[str] = deque()  # needs-attention jobs checked again, waiting for a slot
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._to_spawn: dict[str, None] = {}  # runners to start, oldest first (see ``_spawn``)
+        self._spawning = False
         self._runner: JobRunner | None = None
         self._started = False
         self._stopped = False
@@ -151,6 +155,9 @@ class JobEngine:
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kling-engine")
         self.core.executor = self._executor
         self.core.writer.start()
+        # Load now, off the loop, what the first request and the first download would otherwise
+        # import on it mid-run (anyio, behind httpcore; FFmpeg, behind the probe).
+        await asyncio.to_thread(_warm_imports)
         self._runner = JobRunner(
             self.core,
             policy=self.policy,
@@ -198,9 +205,10 @@ class JobEngine:
         if self._runner is not None:
             self._runner.scheduler.close()
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            # Joining the pool's threads (and closing sqlite) blocks: not on the loop.
+            await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
         if self._owns_store:
-            self.store.close()
+            await asyncio.to_thread(self.store.close)
 
     # Reading
 
@@ -441,6 +449,26 @@ class JobEngine:
             self._spawn(job_id)
 
     def _spawn(self, job_id: str) -> None:
+        """Start the job's runner soon: a few per turn of the loop, so resuming a thousand jobs
+        does not run a thousand first steps in one turn."""
+        if self._stopped or self._runner is None:
+            return
+        self._to_spawn[job_id] = None
+        if not self._spawning:
+            self._spawning = True
+            asyncio.get_running_loop().call_soon(self._spawn_some)
+
+    def _spawn_some(self) -> None:
+        for _ in range(min(SPAWN_PER_TURN, len(self._to_spawn))):
+            job_id = next(iter(self._to_spawn))
+            del self._to_spawn[job_id]
+            self._start_runner(job_id)
+        if self._to_spawn and not self._stopped:
+            asyncio.get_running_loop().call_soon(self._spawn_some)
+        else:
+            self._spawning = False
+
+    def _start_runner(self, job_id: str) -> None:
         if self._stopped or self._runner is None:
             return
         task = asyncio.create_task(self._runner.run(job_id), name=f"job-{job_id[:8]}")
@@ -453,12 +481,24 @@ class JobEngine:
         task.add_done_callback(forget)
 
     async def _stop_task(self, job_id: str) -> None:
+        self._to_spawn.pop(job_id, None)
         task = self._tasks.get(job_id)
         if task is None or task is asyncio.current_task():
             return
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _warm_imports() -> None:
+    for name in _WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # the step that needs it reports it properly
+            log.debug("could not preload %s", name)
+
+
+_WARM_MODULES = ("anyio", "httpcore._backends.anyio", "av")
 
 
 def _completed_not_downloaded(job: JobRecord) -> bool:

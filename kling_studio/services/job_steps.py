@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import signal
+import threading
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -68,6 +69,9 @@ class JobSteps:
         # None: the setting's default (2048 MB, or KLING_STUDIO_MAX_VIDEO_MB).
         self.max_video_bytes = max_video_bytes if max_video_bytes is not None else AppSettings().max_video_bytes()
         self._submit_gate = asyncio.Semaphore(submit_parallel)
+        # One PyAV probe at a time: each decodes for tens of milliseconds, and several at once
+        # (hundreds of short takes finishing together) crowd the event loop's thread off the GIL.
+        self._probe_gate = threading.Lock()
 
     async def _client(self, job: JobRecord) -> KlingClient | None:
         try:

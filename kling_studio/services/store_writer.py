@@ -4,12 +4,15 @@ Operations are queued from the loop and run in order; whatever piles up while on
 commits goes into the next (group commit: one fsync for many jobs). A batch is durable
 (``synchronous=FULL``) when any operation in it asks to be. Each operation's future is resolved
 on the loop after its transaction committed, so ``await writer.submit(...)`` means "on disk".
-Reads queued here run after every write queued before them (read-your-writes).
+Reads queued here run after every write queued before them (read-your-writes). Results are
+handed back a few at a time per loop turn, in queue order: a batch of hundreds of commits must
+not wake hundreds of jobs (and their listeners) in one turn of the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import queue
 import threading
@@ -21,6 +24,8 @@ log = logging.getLogger("kling_studio.jobs")
 
 # Enough for hundreds of jobs' bookkeeping in one transaction, small enough to commit in a blink.
 MAX_BATCH = 512
+# Futures settled per turn of the event loop (each wakes a job or publishes an event).
+RESOLVE_PER_TURN = 8
 
 
 class _Item:
@@ -41,6 +46,8 @@ class StoreWriter:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last: asyncio.Future[Any] | None = None
+        self._done: collections.deque[tuple[_Item, Outcome]] = collections.deque()  # loop side only
+        self._resolving = False
         self.batches = 0  # transactions committed (for tests and benchmarks)
 
     @property
@@ -106,17 +113,30 @@ class StoreWriter:
         loop = self._loop
         assert loop is not None
         try:
-            loop.call_soon_threadsafe(_resolve, items, outcomes)
+            loop.call_soon_threadsafe(self._arrived, list(zip(items, outcomes, strict=True)))
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             log.debug("store writer: the loop closed before %d results were delivered", len(items))
 
+    # On the loop
 
-def _resolve(items: list[_Item], outcomes: list[Outcome]) -> None:
-    """On the loop: settle each future in queue order (their callbacks run in that order too)."""
-    for item, outcome in zip(items, outcomes, strict=True):
-        if item.future.done():
-            continue
-        if outcome.error is not None:
-            item.future.set_exception(outcome.error)
+    def _arrived(self, results: list[tuple[_Item, Outcome]]) -> None:
+        self._done.extend(results)
+        if not self._resolving:
+            self._resolving = True
+            self._resolve()
+
+    def _resolve(self) -> None:
+        """Settle the oldest few futures, in queue order; the rest on the next turns."""
+        for _ in range(min(RESOLVE_PER_TURN, len(self._done))):
+            item, outcome = self._done.popleft()
+            if item.future.done():
+                continue
+            if outcome.error is not None:
+                item.future.set_exception(outcome.error)
+            else:
+                item.future.set_result(outcome.value)
+        if self._done:
+            assert self._loop is not None
+            self._loop.call_soon(self._resolve)
         else:
-            item.future.set_result(outcome.value)
+            self._resolving = False
