@@ -6,6 +6,7 @@ Heavy imports (uvicorn, Starlette, PyAV) happen inside the commands, so the GUI 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -107,6 +108,11 @@ def run_serve_local(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if args.exit_with_parent and hasattr(os, "nice"):
+        # The app's embedded preview server renders at low CPU priority (every thread it starts
+        # inherits it), so hundreds of renders never starve the app's event loop and window.
+        with contextlib.suppress(OSError):
+            os.nice(10)
     server = LocalServer(config, host=args.host, port=args.port)
     try:
         try:
