@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -70,6 +69,7 @@ from kling_studio.ui.window_state import (
 )
 
 LOCAL_LABEL = "Local preview — no credits spent"
+COMPACT_BELOW_HEIGHT = 900  # available screen height (px) under which the docks go to the side
 
 
 class StudioWindow(QMainWindow):
@@ -318,6 +318,13 @@ class StudioWindow(QMainWindow):
         shots.edit_requested.connect(lambda _row: self.focus_shot_text())
         self.files.editor_focus_requested.connect(self.focus_shot_text)
         editor = self.shot_editor
+        # A long hint must not set the column's minimum width; cut short, its tooltip says it
+        # all. (Not word wrap: a wrapped label inside the scrolled editor makes Qt under-count
+        # the column's height and squeeze the shot list under its own buttons.)
+        editor.hint.setMinimumWidth(1)  # an explicit minimum overrides the text's full width
+        sync_hint = lambda *_a: editor.hint.setToolTip(editor.hint.text())  # noqa: E731
+        self.document.changed.connect(sync_hint)
+        self.document.selection_changed.connect(sync_hint)
         # Esc leaves the shot's fields for the list; Undo keys in any field undo the storyboard.
         self._escape_to_list = EscapeTo(self, [editor.text_edit, editor.seconds], self.focus_shot_list)
         self._undo_keys = DocumentUndoKeys(self, [self.title_edit, editor.seconds, self.first_frame.url_edit])
@@ -356,8 +363,6 @@ class StudioWindow(QMainWindow):
         # The panel takes focus as a whole; its ring is a style-sheet border, which a plain
         # QWidget paints only with a styled background.
         widget.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        # A loaded video's size hint must not widen the dock and squeeze the editor.
-        widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.preview_dock.setWidget(widget)
 
     def add_panel_dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -379,6 +384,9 @@ class StudioWindow(QMainWindow):
         self._apply_default_dock_sizes()
         if first:
             self._layout_restored = restore_window_state(self, self.paths)  # now that every dock exists
+        if not self._layout_restored:
+            # Once more after the new docks' first layout pass, which sizes them by their hints.
+            QTimer.singleShot(0, self, self._apply_default_dock_sizes)
 
     def detach_job_panels(self) -> None:
         """Remove the job panels (Settings switched the engine; new ones follow)."""
@@ -389,17 +397,63 @@ class StudioWindow(QMainWindow):
             self.queue_dock.setWidget(dock_placeholder("queue", "Starting the job engine…"))
             self.preview_dock.setWidget(dock_placeholder("preview", "Play a take or an animatic here (F5)."))
 
+    def compact(self) -> bool:
+        """A laptop-height screen: the docks share the right side instead of taking the bottom."""
+        return self.screen().availableGeometry().height() < COMPACT_BELOW_HEIGHT
+
     def _apply_default_dock_sizes(self) -> None:
-        """The player beside the editor; the queue along the bottom, four rows tall, no taller."""
+        """Default docks for this screen.
+
+        Tall screens: the player beside the editor, the queue along the bottom four rows tall.
+        Laptop heights: a four-row queue along the bottom would leave the editor a strip, so
+        queue, takes and player share the right side as tabs, the queue in front (playing a take
+        brings the player forward), showing the columns and buttons that fit its width (every
+        queue command stays in the Queue menu and the row's context menu, with its key)."""
         width = self.width() if self.isVisible() else default_size(self).width()
-        self.resizeDocks([self.preview_dock], [max(340, min(520, width * 27 // 100))], Qt.Orientation.Horizontal)
+        takes = getattr(self.job_panels, "takes_dock", None)
+        docks = [d for d in (self.queue_dock, takes) if d is not None]
+        compact = self.compact()
+        if compact:
+            for dock in docks:
+                if self.dockWidgetArea(dock) != Qt.DockWidgetArea.RightDockWidgetArea or dock.isFloating():
+                    self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+                self.tabifyDockWidget(self.preview_dock, dock)
+            self.queue_dock.raise_()
+        elif self.dockWidgetArea(self.queue_dock) != Qt.DockWidgetArea.BottomDockWidgetArea:
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
+            if takes is not None:
+                self.tabifyDockWidget(self.queue_dock, takes)
+            self.queue_dock.raise_()
+        self._fit_queue(narrow=compact)
+        side = 410 if compact else max(340, min(520, width * 27 // 100))
+        self.resizeDocks([self.preview_dock], [side], Qt.Orientation.Horizontal)
+        if not compact:
+            queue = getattr(self.job_panels, "queue", None)
+            view = getattr(queue, "view", None)
+            row = 34
+            if view is not None:
+                row = max(view.verticalHeader().defaultSectionSize(), view.sizeHintForRow(0))
+            # Four rows, the header, the filter row and the dock title.
+            self.resizeDocks([self.queue_dock], [4 * row + 34 + 46 + 36 + 20], Qt.Orientation.Vertical)
+
+    def _fit_queue(self, *, narrow: bool) -> None:
+        """In a side dock the queue keeps title, progress (which names the state) and cost."""
+        from PySide6.QtWidgets import QToolButton
+
+        from kling_studio.ui.queue_table_model import COL_ELAPSED, COL_LENGTH, COL_MODE, COL_REMAINING, COL_STATE
+
         queue = getattr(self.job_panels, "queue", None)
-        view = getattr(queue, "view", None)
-        row = 34
-        if view is not None:
-            row = max(view.verticalHeader().defaultSectionSize(), view.sizeHintForRow(0))
-        # Four rows, the header, the filter row and the dock title.
-        self.resizeDocks([self.queue_dock], [4 * row + 34 + 46 + 36 + 20], Qt.Orientation.Vertical)
+        if queue is not None:
+            header = queue.view.horizontalHeader()
+            for column in (COL_MODE, COL_LENGTH, COL_STATE, COL_ELAPSED, COL_REMAINING):
+                header.setSectionHidden(column, narrow)
+        for panel in (queue, getattr(self.job_panels, "takes", None)):
+            if panel is None:
+                continue
+            own = set(panel.actions())
+            for button in panel.findChildren(QToolButton):
+                if button.defaultAction() in own:
+                    button.setVisible(not narrow)
 
     def reset_layout(self) -> None:
         """View → Reset Layout: default docks, every dock shown, the window inside its screen."""

@@ -95,7 +95,7 @@ class ShotListPanel(Card):
         header.setSectionResizeMode(COL_CHARS, QHeaderView.ResizeMode.ResizeToContents)
         view.setColumnWidth(COL_NUMBER, 34)
         view.setColumnWidth(COL_SECONDS, 56)
-        view.setMinimumHeight(4 * 30 + 30)
+        view.setMinimumHeight(4 * 30 + 30 + 4)  # four shots and the header, inside the frame
         view.setMaximumHeight(KLING_3_TURBO.max_shots * 30 + 30 + 4)  # every shot, no empty rows below
         self.view = view
         self.body.addWidget(view, 1)

@@ -139,8 +139,13 @@ def audit(window: Any) -> list[str]:
             continue
         if widget.objectName().startswith("qt_"):
             continue  # Qt's own helpers (dock separators reach a pixel past the edge by design)
+        if widget.visibleRegion().isEmpty():
+            continue  # behind another dock's tab: nothing of it is on screen
         rect = QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())
-        if not inside.contains(rect) and widget.visibleRegion().isEmpty() is False:
+        # Inside the editor's scroll area a widget below the fold is reachable: only sideways is out.
+        sideways = rect.left() < 0 or rect.right() > inside.right()
+        out = sideways if _in_scroll_area(widget) else not inside.contains(rect)
+        if out and not widget.visibleRegion().isEmpty():
             problems.append(f"{_name(widget)} at {rect.getRect()} lies outside the window")
         problem = None
         if isinstance(widget, QLabel):
@@ -190,6 +195,17 @@ def audit(window: Any) -> list[str]:
         if shown < 4:
             problems.append(f"the queue shows {shown} rows, fewer than 4 ({view.viewport().height()} px)")
     return problems
+
+
+def _in_scroll_area(widget: Any) -> bool:
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent.parentWidget(), QAbstractScrollArea) and parent.objectName() == "qt_scrollarea_viewport":
+            return True
+        parent = parent.parentWidget()
+    return False
 
 
 def _tip_holds_text(widget: Any) -> bool:

@@ -242,3 +242,23 @@ async def test_a_storyboard_written_saved_and_submitted_with_the_keyboard_only(q
     assert sent.first_frame is not None and sent.first_frame.path is not None
     with Image.open(sent.first_frame.path) as img:
         assert img.size == (960, 540)
+
+
+async def test_view_reset_layout_brings_the_docks_back(qtbot, tmp_path: Path) -> None:
+    engine, _now = demo_engine(tmp_path / "media")
+    window = make_window(qtbot, engine=engine)  # type: ignore[arg-type]
+    window.attach_job_panels(engine)  # type: ignore[arg-type]
+    assert window.reset_layout_action in window.view_menu.actions()
+    queue_area = window.dockWidgetArea(window.queue_dock)
+    window.queue_dock.setFloating(True)
+    window.preview_dock.hide()
+    window.resize(3000, 2000)  # dragged past the screen
+    window.reset_layout_action.trigger()
+    assert not window.queue_dock.isFloating()
+    assert window.preview_dock.isVisible() and window.queue_dock.isVisible()
+    assert window.dockWidgetArea(window.queue_dock) == queue_area
+    screen = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    # The test screen is 800x800: narrower than the window can be, so only as narrow as allowed.
+    assert frame.width() <= max(screen.width(), window.minimumSizeHint().width())
+    assert frame.height() <= screen.height() and frame.top() >= screen.top()

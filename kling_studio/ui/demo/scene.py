@@ -101,11 +101,12 @@ def open_scene(
     """Load ``storyboard`` (measuring its first frame here: a script has no event loop) and,
     with ``video``, show it in the preview as a finished take would be."""
     from kling_studio.ui.first_frame_io import measure_image
+    from kling_studio.ui.first_frame_panel import THUMB_SIZE
 
     window.document.load(storyboard, None)
     ff = storyboard.first_frame
     if ff is not None and ff.path is not None:
-        window.first_frame.accept_measured(ff.path, measure_image(ff.path, 192, 108))
+        window.first_frame.accept_measured(ff.path, measure_image(ff.path, THUMB_SIZE.width(), THUMB_SIZE.height()))
     window.document.select(select)
     panels = window.job_panels
     if video is not None and panels is not None and panels.preview is not None:

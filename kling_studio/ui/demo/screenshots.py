@@ -66,6 +66,7 @@ def render(out_dir: Path) -> list[Path]:
     from kling_studio.services.paths import app_paths
     from kling_studio.services.settings import AppSettings
     from kling_studio.ui.first_frame_io import measure_image
+    from kling_studio.ui.first_frame_panel import THUMB_SIZE
     from kling_studio.ui.main_window import StudioWindow
     from kling_studio.ui.theme import apply_theme
 
@@ -85,7 +86,7 @@ def render(out_dir: Path) -> list[Path]:
         window.document.load(storyboard, None)
         ff = storyboard.first_frame
         if ff is not None and ff.path is not None:
-            window.first_frame.accept_measured(ff.path, measure_image(ff.path, 192, 108))
+            window.first_frame.accept_measured(ff.path, measure_image(ff.path, THUMB_SIZE.width(), THUMB_SIZE.height()))
         window.document.select(select)
         window.show()
         for _ in range(6):
@@ -148,8 +149,8 @@ def render_studio(path: Path, theme: str) -> Path:
     work = Path(tempfile.mkdtemp(prefix="kling-shots-"))
     video = write_sample_video(work / "take.mp4", (4, 3, 3, 4), size=(320, 180), fps=4)
     engine = DemoEngine(demo_jobs(video), is_local=True)
-    window = StudioWindow(AppSettings(banner_dismissed=True), engine=engine, paths=app_paths().ensure())  # type: ignore[arg-type]
-    window.attach_job_panels(engine)  # type: ignore[arg-type]
+    window = StudioWindow(AppSettings(banner_dismissed=True), engine=engine, paths=app_paths().ensure())
+    window.attach_job_panels(engine)
     window.resize(window.screen().availableGeometry().size())  # as a maximised window
     window.show()
     open_scene(window, four_shot_storyboard(draw_first_frame(work / "lighthouse.png")), select=1)
