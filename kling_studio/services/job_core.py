@@ -207,7 +207,10 @@ class EngineCore:
             return new
         # Only the changed columns are encoded (never the request and storyboard again).
         columns = encode_changes({**changes, "updated_at": now}, final_status)
-        future = self.writer.submit(lambda store: store.update_in_batch(job_id, columns), durable=durable)
+        expect = old.state.value  # the disk must still hold the state this change starts from
+        future = self.writer.submit(
+            lambda store: store.update_in_batch(job_id, columns, expect=expect), durable=durable
+        )
         self._pending[job_id] = future
         future.add_done_callback(lambda done: self._written(done, old, new, kind))
         return new

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from kling_studio.domain.job_record import JobRecord
-from kling_studio.domain.jobs import TERMINAL_STATES, JobState, check_transition
+from kling_studio.domain.jobs import TERMINAL_STATES, InvalidTransition, JobState, check_transition
 from kling_studio.services.redact import redact, redact_value
 
 _V1 = """
@@ -264,12 +264,18 @@ class JobStore:
         marks = ", ".join("?" for _ in names)
         self._db.execute(f"INSERT INTO jobs ({', '.join(names)}) VALUES ({marks})", [*columns.values(), out_dir])
 
-    def update_in_batch(self, job_id: str, columns: Mapping[str, Any]) -> None:
-        """Set some columns of a job; a new ``state`` is checked against the one on disk."""
+    def update_in_batch(self, job_id: str, columns: Mapping[str, Any], *, expect: str | None = None) -> None:
+        """Set some columns of a job; a new ``state`` is checked against the one on disk.
+
+        ``expect``: the state the caller believes the job is in. When the disk holds another (a
+        second writer moved it on), nothing is written and ``InvalidTransition`` says so.
+        """
         assert self._in_batch, "only inside run_batch"
         row = self._db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise KeyError(job_id)
+        if expect is not None and row[0] != expect:
+            raise InvalidTransition(JobState(row[0]), JobState(columns.get("state", expect)))
         if "state" in columns:
             # Checked against what is on disk, inside the write transaction: no caller (or second
             # process) can take a paid job back out of a terminal state.
