@@ -36,7 +36,7 @@ from kling_studio.ui.edit_commands import SetFirstFrameCommand
 from kling_studio.ui.first_frame_io import Measured, measure_image, save_pasted_image
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.tasks import TaskSet
-from kling_studio.ui.widgets import Card, set_style_name
+from kling_studio.ui.widgets import Card, ElideWhenNarrow, set_style_name
 
 THUMB_SIZE = QSize(160, 90)  # small enough for a laptop's right column
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
@@ -172,9 +172,7 @@ class FirstFramePanel(Card):
         self.facts_label = QLabel()
         self.facts_label.setObjectName("hint")
         self.facts_label.setAccessibleName("First-frame size and ratio")
-        # A narrow column cuts it short (its tooltip holds it all); word wrap would make Qt
-        # under-count the scrolled editor's height.
-        self.facts_label.setMinimumWidth(1)  # an explicit minimum overrides the text's full width
+        ElideWhenNarrow(self.facts_label)  # a narrow column shows "…", the tooltip all of it
         self.remove_button = QPushButton("Remove")
         self.remove_button.setIcon(icons.icon("shot-delete"))
         self.remove_button.setAccessibleName("Remove the first frame")
@@ -390,7 +388,6 @@ class FirstFramePanel(Card):
             f = check.facts
             facts = f"{f.width}×{f.height} px · {f.ratio_text} · {f.format} · {_size_text(f.file_bytes)}"
             self.facts_label.setText(facts)
-            self.facts_label.setToolTip(facts)
         errors, _ = self._judge(check)
         if errors:
             self._show_message(errors[0], error=True)

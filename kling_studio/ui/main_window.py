@@ -55,7 +55,7 @@ from kling_studio.ui.studio_actions import StudioActions
 from kling_studio.ui.take_export import TakeExporter
 from kling_studio.ui.theme import apply_theme
 from kling_studio.ui.timeline_widget import MiniTimelineWidget
-from kling_studio.ui.widgets import Card, dock_placeholder
+from kling_studio.ui.widgets import Card, ElideWhenNarrow, dock_placeholder
 
 if TYPE_CHECKING:
     from kling_studio.ui.engine_switch import EngineFactory
@@ -318,13 +318,10 @@ class StudioWindow(QMainWindow):
         shots.edit_requested.connect(lambda _row: self.focus_shot_text())
         self.files.editor_focus_requested.connect(self.focus_shot_text)
         editor = self.shot_editor
-        # A long hint must not set the column's minimum width; cut short, its tooltip says it
-        # all. (Not word wrap: a wrapped label inside the scrolled editor makes Qt under-count
+        # A long hint must not set the column's minimum width: cut short with "…", whole in the
+        # tooltip. (Not word wrap: a wrapped label inside the scrolled editor makes Qt under-count
         # the column's height and squeeze the shot list under its own buttons.)
-        editor.hint.setMinimumWidth(1)  # an explicit minimum overrides the text's full width
-        sync_hint = lambda *_a: editor.hint.setToolTip(editor.hint.text())  # noqa: E731
-        self.document.changed.connect(sync_hint)
-        self.document.selection_changed.connect(sync_hint)
+        self._hint_elide = ElideWhenNarrow(editor.hint)
         # Esc leaves the shot's fields for the list; Undo keys in any field undo the storyboard.
         self._escape_to_list = EscapeTo(self, [editor.text_edit, editor.seconds], self.focus_shot_list)
         self._undo_keys = DocumentUndoKeys(self, [self.title_edit, editor.seconds, self.first_frame.url_edit])

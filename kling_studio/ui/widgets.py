@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kling_studio.ui import icons, theme
@@ -84,3 +84,30 @@ def dock_placeholder(icon_name: str, text: str) -> QWidget:
     layout.addWidget(label)
     layout.addStretch(1)
     return box
+
+
+class ElideWhenNarrow(QObject):
+    """Paints a one-line label's text with "…" when its column is narrower than the text, and
+    keeps the whole text in its tooltip (so nothing is lost and the column may shrink)."""
+
+    def __init__(self, label: QLabel) -> None:
+        super().__init__(label)
+        self._label = label
+        label.setMinimumWidth(1)  # an explicit minimum overrides the text's full width
+        label.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        label = self._label
+        if watched is not label or event.type() != QEvent.Type.Paint:
+            return False
+        text = label.text()
+        rect = label.contentsRect()
+        if label.fontMetrics().horizontalAdvance(text) <= rect.width():
+            return False  # fits: QLabel paints it as usual
+        label.setToolTip(text)
+        painter = QPainter(label)
+        painter.setPen(label.palette().color(QPalette.ColorRole.WindowText))
+        elided = label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, int(label.alignment()), elided)
+        painter.end()
+        return True
