@@ -461,8 +461,13 @@ class StudioWindow(QMainWindow):
             if dock.parent() is self:
                 dock.setFloating(False)
                 dock.show()
-        clamp_to_screen(self)
         self._apply_default_dock_sizes()
+        clamp_to_screen(self)
+        # Again once the docks have settled: their minimum sizes change as they re-lay out.
+        QTimer.singleShot(0, self, self._clamp_to_screen)
+
+    def _clamp_to_screen(self) -> None:
+        clamp_to_screen(self)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
