@@ -166,33 +166,32 @@ async def test_a_local_job_cut_off_by_the_app_says_so_in_its_row_and_retries_fre
 
 
 async def test_a_cancelled_local_job_can_be_retried(qtbot, tmp_path: Path) -> None:
-    with LocalServer(LocalServerConfig(task_seconds=30)) as server:
-        engine = JobEngine(
-            AppSettings(library_dir=str(tmp_path / "library")), base_url=server.base_url, poll_policy=QUICK_POLL
-        )
-        await engine.start()
-        panel = QueuePanel(engine)
-        panel.ask_cancel = lambda _parent, _job: True
-        qtbot.addWidget(panel)
-        panel.resize(1200, 360)
-        panel.show()
-        try:
-            job = await engine.submit_storyboard(STORYBOARD)
-            await wait_until(lambda: panel.model.job(job.id).state is JobState.PROCESSING, 30)
-            QTest.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(panel, job.id))
-            QTest.mouseClick(tool_button(panel, panel.action_cancel), Qt.MouseButton.LeftButton)
-            await wait_until(lambda: panel.model.job(job.id).state is JobState.CANCELLED, 10)
-            panel.ask_retry = lambda _parent, _job: True  # this engine talks to a URL: treated as paid
-            retry = tool_button(panel, panel.action_retry)
-            assert retry.isEnabled()
-            QTest.mouseClick(retry, Qt.MouseButton.LeftButton)
-            await wait_until(lambda: panel.model.rowCount() == 2, 5)
-            for other in list(engine.jobs()):
-                if not other.state.is_terminal:
-                    await engine.cancel(other.id)
-        finally:
-            panel.shutdown()
-            await engine.stop()
+    # The bundled server runs as its own process (as in the app): its renders never share this one.
+    settings = AppSettings(library_dir=str(tmp_path / "library"), task_seconds=30.0)
+    engine = JobEngine(settings, force_local=True, poll_policy=QUICK_POLL)
+    await engine.start()
+    panel = QueuePanel(engine)
+    panel.ask_cancel = lambda _parent, _job: True
+    qtbot.addWidget(panel)
+    panel.resize(1200, 360)
+    panel.show()
+    try:
+        job = await engine.submit_storyboard(STORYBOARD)
+        await wait_until(lambda: panel.model.job(job.id).state is JobState.PROCESSING, 30)
+        QTest.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(panel, job.id))
+        QTest.mouseClick(tool_button(panel, panel.action_cancel), Qt.MouseButton.LeftButton)
+        await wait_until(lambda: panel.model.job(job.id).state is JobState.CANCELLED, 10)
+        retry = tool_button(panel, panel.action_retry)
+        assert retry.isEnabled()
+        QTest.mouseClick(retry, Qt.MouseButton.LeftButton)  # local: free, so no question first
+        await wait_until(lambda: panel.model.rowCount() == 2, 5)
+        new = panel.model.job_at(0)
+        assert new.id != job.id and new.title == job.title
+        assert cell(panel, new.id, COL_COST) == LOCAL_COST
+        await engine.cancel(new.id)
+    finally:
+        panel.shutdown()
+        await engine.stop()
 
 
 async def test_a_paid_retry_names_its_price_first_and_no_means_no(qtbot) -> None:
