@@ -110,6 +110,9 @@ class StudioWindow(QMainWindow):
         )
         self.generation = GenerationController(self)
         self.take_export = TakeExporter(self)
+        from kling_studio.ui.sequence_controller import SequenceController
+
+        self.sequence_ui = SequenceController(self)  # the segment strip and the Sequence menu
         self._connect()
         self._update_title()
         self._update_actions()
@@ -607,6 +610,7 @@ class StudioWindow(QMainWindow):
         self.files.shutdown()
         self.generation.shutdown()
         self.take_export.shutdown()
+        self.sequence_ui.shutdown()
         self.first_frame.tasks.cancel_all()
         if self.job_panels is not None:
             self.job_panels.shutdown()

@@ -14,9 +14,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMenuBar, QMessageBox, QWidget
 
 from kling_studio.domain.project_file import PROJECT_SUFFIX, ProjectFileError, storyboard_from_snapshot
-from kling_studio.services.project_io import ProjectIOError, load_project, save_project
+from kling_studio.services.project_io import ProjectIOError
+from kling_studio.services.sequence_io import load_sequence, save_sequence
 from kling_studio.services.settings import AppSettings
 from kling_studio.ui.recovery import RecoveryStore
+from kling_studio.ui.sequence_document import SequenceDocument
 from kling_studio.ui.storyboard_document import StoryboardDocument, new_storyboard
 from kling_studio.ui.studio_actions import StudioActions
 
@@ -46,6 +48,8 @@ class ProjectController(QObject):
         super().__init__(parent)
         self.parent_widget = parent
         self.document = document
+        # The project's segments; the document edits the current one (one segment: as before).
+        self.sequence = SequenceDocument(document, parent=self)
         self.actions = actions
         self._get_settings = get_settings
         self._set_settings = set_settings
@@ -116,7 +120,7 @@ class ProjectController(QObject):
 
     def new(self) -> None:
         if self.confirm_discard():
-            self.document.load(new_storyboard(), None)
+            self.sequence.load_storyboard(new_storyboard(), None)
             self.recovery.clear()
             self._focus_first_shot()
 
@@ -137,18 +141,18 @@ class ProjectController(QObject):
         if not confirmed and not self.confirm_discard():
             return False
         try:
-            storyboard = load_project(path)
+            project = load_sequence(path)
         except (ProjectFileError, ProjectIOError) as exc:
             self.show_error("Cannot open the project", str(exc))
             return False
         self.recovery.clear()
         if as_copy:
-            self.document.load(storyboard, None)
+            self.sequence.load(project, None)
             self.show_message(f"Opened a copy of {Path(path).name}; Save asks where to keep it")
             self._focus_first_shot()
             return True
         resolved = str(Path(path).resolve())
-        self.document.load(storyboard, resolved)
+        self.sequence.load(project, resolved)
         self._remember(resolved)
         self.show_message(f"Opened {Path(path).name}")
         self._focus_first_shot()
@@ -165,9 +169,16 @@ class ProjectController(QObject):
 
     def save_to(self, path: str) -> bool:
         try:
-            save_project(path, self.document.storyboard)
+            save_sequence(path, self.sequence.project)
         except ProjectIOError as exc:
             self.show_error("Cannot save the project", exc.message)
+            return False
+        except UnicodeEncodeError:
+            self.show_error(
+                "Cannot save the project",
+                f"{path}: could not save: a text contains a lone surrogate (half of a character pair), "
+                "which cannot be written as UTF-8. Retype that text. The previous version is unchanged.",
+            )
             return False
         resolved = str(Path(path).resolve())
         self.document.mark_saved(resolved)
@@ -185,7 +196,7 @@ class ProjectController(QObject):
         except ProjectFileError as exc:
             self.show_error("Cannot load this storyboard", str(exc))
             return False
-        self.document.load(storyboard, None, dirty=True)
+        self.sequence.load_storyboard(storyboard, None, dirty=True)
         self.show_message("Loaded the job's storyboard; save it to keep it.")
         return True
 
@@ -230,7 +241,7 @@ class ProjectController(QObject):
         if not self.ask_recover(when):
             self.recovery.clear()
             return False
-        self.document.load(draft.storyboard, draft.original_path, dirty=True)
+        self.sequence.load_storyboard(draft.storyboard, draft.original_path, dirty=True)
         self.show_message("Recovered unsaved work; save it to keep it.")
         return True
 

@@ -7,7 +7,7 @@ before/after values instead of diffs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from PySide6.QtCore import QObject, Signal
@@ -47,6 +47,8 @@ class StoryboardDocument(QObject):
         self._path: str | None = None
         self._selected = 0 if self._storyboard.shots else -1
         self._revision = 0  # bumps on every change; autosave compares it
+        # A sequence ties each edit to the segment it was made in (ui.sequence_document).
+        self.command_scope: Callable[[QUndoCommand], QUndoCommand] | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._compiled = self._compile()
@@ -87,6 +89,8 @@ class StoryboardDocument(QObject):
 
     def push(self, command: QUndoCommand) -> None:
         """Run an edit through the undo stack (its ``redo`` calls ``apply``)."""
+        if self.command_scope is not None:
+            command = self.command_scope(command)
         self.undo_stack.push(command)
 
     def apply(self, storyboard: Storyboard, *, select: int | None = None) -> None:

@@ -62,6 +62,45 @@ class StudioActions(QObject):
             "Copy a curl command for this request; the key stays in $KLING_STUDIO_API_KEY",
         )
         self.submit = a("Su&bmit", "submit", _seq("Ctrl+Return", "Ctrl+Enter"), "Send the storyboard to the queue")
+        # Sequences: a film made of segments (ui.sequence_controller connects these).
+        self.add_segment = a("&Add Segment", "shot-add", _seq("Ctrl+Alt+N"), "Add a segment after this one")
+        self.duplicate_segment = a(
+            "&Duplicate Segment", "shot-duplicate", _seq("Ctrl+Alt+D"), "Duplicate the segment being edited"
+        )
+        self.delete_segment = a(
+            "De&lete Segment", "shot-delete", _seq("Ctrl+Alt+Backspace"), "Delete the segment being edited"
+        )
+        self.move_segment_left = a("Move Segment &Earlier", "shot-up", _seq("Ctrl+Alt+Left"), "Move the segment left")
+        self.move_segment_right = a(
+            "Move Segment &Later", "shot-down", _seq("Ctrl+Alt+Right"), "Move the segment right"
+        )
+        self.previous_segment = a("&Previous Segment", None, _seq("Ctrl+PgUp"), "Edit the previous segment")
+        self.next_segment = a("&Next Segment", None, _seq("Ctrl+PgDown"), "Edit the next segment")
+        self.continue_previous = a(
+            "&Continue from Previous Take",
+            "image",
+            _seq("Ctrl+Alt+F"),
+            "Start this segment on the last frame of the previous segment's take",
+        )
+        self.generate_segment = a("Generate &Segment", "submit", _seq("Ctrl+Alt+G"), "Generate this segment (×N takes)")
+        self.generate_sequence = a(
+            "Generate &Whole Sequence",
+            "submit",
+            _seq("Ctrl+Alt+Shift+G"),
+            "Generate every segment in order, chained segments from their predecessor's take (×N takes)",
+        )
+        self.compare_takes = a(
+            "C&ompare Takes…", "media-play", _seq("Ctrl+Alt+K"), "Two takes of this segment side by side; P picks"
+        )
+        self.assemble = a(
+            "Asse&mble Film", "media-play", _seq("Ctrl+Alt+A"), "Join each segment's take into one cut and play it"
+        )
+        self.export_cut = a(
+            "Export &Cut for Editor…",
+            "document-save-as",
+            _seq("Ctrl+Alt+E"),
+            "The assembled cut as OpenTimelineIO, Final Cut Pro XML, EDL or PDF",
+        )
         self.settings = a("&Settings…", "settings", _seq("Ctrl+,"), "Backend, API key, prices, theme")
         self.about = a("&About Kling Studio", "help-about", _seq("F1"), "Versions and where files live")
         self.show_queue: QAction | None = None
@@ -129,6 +168,18 @@ class StudioActions(QObject):
         shot.addActions([self.move_up, self.move_down])
         generate = bar.addMenu("&Generate")
         generate.addActions([self.play_animatic, self.submit])
+        sequence = bar.addMenu("Se&quence")
+        sequence.setObjectName("sequenceMenu")
+        sequence.addActions([self.add_segment, self.duplicate_segment, self.delete_segment])
+        sequence.addActions([self.move_segment_left, self.move_segment_right])
+        sequence.addSeparator()
+        sequence.addActions([self.previous_segment, self.next_segment])
+        sequence.addSeparator()
+        sequence.addAction(self.continue_previous)
+        sequence.addSeparator()
+        sequence.addActions([self.compare_takes, self.assemble, self.export_cut])
+        generate.addSeparator()
+        generate.addActions([self.generate_segment, self.generate_sequence])
         view = bar.addMenu("&View")
         view.addActions(view_actions)
         help_menu = bar.addMenu("&Help")
