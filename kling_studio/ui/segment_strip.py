@@ -23,6 +23,7 @@ from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.domain.sequence import estimated_cost_usd, film_seconds
 from kling_studio.ui.sequence_document import SequenceDocument
+from kling_studio.ui.widgets import ElideWhenNarrow
 
 THUMB = QSize(96, 54)
 CACHE_SIZE = 48
@@ -154,7 +155,7 @@ class SegmentCard(QFrame):
         col.setSpacing(0)
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: 600;")
-        self.title.setMinimumWidth(1)
+        ElideWhenNarrow(self.title)  # a long title ends in "…", whole in the tooltip
         self.seconds = QLabel()
         self.state = QLabel()
         self.state.setObjectName("hint")
@@ -166,7 +167,11 @@ class SegmentCard(QFrame):
     def set_current(self, current: bool) -> None:
         self.setProperty("current", current)
         colour = "palette(highlight)" if current else "palette(mid)"
-        self.setStyleSheet(f"QFrame#segmentCard {{ border: 2px solid {colour}; border-radius: 6px; }}")
+        self.setStyleSheet(
+            f"QFrame#segmentCard {{ border: 2px solid {colour}; border-radius: 6px; }}"
+            # The focus ring: a thicker border, visible on the current (highlighted) card too.
+            "QFrame#segmentCard:focus { border: 4px solid palette(highlight); }"
+        )
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -212,6 +217,7 @@ class SegmentStrip(QWidget):
         outer.setSpacing(8)
         self.cards_area = QScrollArea()
         self.cards_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.cards_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the cards take focus, not their strip
         self.cards_area.setWidgetResizable(True)
         self.cards_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.cards_area.setFixedHeight(THUMB.height() + 14 + 14)

@@ -95,8 +95,7 @@ class ShotListPanel(Card):
         header.setSectionResizeMode(COL_CHARS, QHeaderView.ResizeMode.ResizeToContents)
         view.setColumnWidth(COL_NUMBER, 34)
         view.setColumnWidth(COL_SECONDS, 56)
-        view.setMinimumHeight(4 * 30 + 30 + 4)  # four shots and the header, inside the frame
-        view.setMaximumHeight(KLING_3_TURBO.max_shots * 30 + 30 + 4)  # every shot, no empty rows below
+        self._fit_rows(view, 0)
         self.view = view
         self.body.addWidget(view, 1)
 
@@ -188,8 +187,16 @@ class ShotListPanel(Card):
             sel.setCurrentIndex(index, flags)
         self.view.scrollTo(index)
 
+    @staticmethod
+    def _fit_rows(view: QTableView, shots: int) -> None:
+        """As tall as the shots (at least four rows, at most the model's six): no empty rows
+        taking a laptop screen's height from the shot's text."""
+        rows = max(4, min(KLING_3_TURBO.max_shots, shots))
+        view.setFixedHeight(rows * 30 + 30 + 4)  # rows, the header, the frame
+
     def _sync(self) -> None:
         n = len(self.document.storyboard.shots)
+        self._fit_rows(self.view, n)
         limit = KLING_3_TURBO.max_shots
         self.count_label.setText(f"{n} of {limit} · the model's limit" if n >= limit else f"{n} of {limit}")
         self._show_selection(self.document.selected)

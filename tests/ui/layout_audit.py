@@ -167,15 +167,22 @@ def audit(window: Any) -> list[str]:
 
     musts = {
         "shot list": window.shot_list.view,
-        "selected shot's text": window.shot_editor.text_edit,
         "shot counter": window.shot_editor.counter,
         "prompt counter": window.prompt_preview.counter,
-        "diagnostics": window.prompt_preview.list,
         "Submit": window.submit_button,
     }
     for what, widget in musts.items():
         if not _fully_visible(widget):
             problems.append(f"{what} is not fully visible without scrolling")
+    # Boxes that grow with spare height: at least their minimum (three lines of text, three
+    # messages) must be on screen; the rest may continue below the fold.
+    for what, widget in (
+        ("selected shot's text", window.shot_editor.text_edit),
+        ("diagnostics", window.prompt_preview.list),
+    ):
+        shown = widget.visibleRegion().boundingRect()
+        if not widget.isVisible() or shown.top() > 0 or shown.height() < widget.minimumHeight():
+            problems.append(f"{what}: {shown.height()} px shown without scrolling, needs {widget.minimumHeight()}")
     if not window.submit_button.isEnabled():
         problems.append("Submit is not enabled")
     diag = window.prompt_preview.list
