@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -158,6 +159,10 @@ class JobEngine:
         # Load now, off the loop, what the first request and the first download would otherwise
         # import on it mid-run (anyio, behind httpcore; FFmpeg, behind the probe).
         await asyncio.to_thread(_warm_imports)
+        # Everything alive now (modules, classes, the loaded jobs) lives as long as the process:
+        # set it aside from the cyclic collector, whose full passes would otherwise walk it all
+        # on the loop's thread (~50 ms measured at 1,000 jobs). Garbage is still freed as before.
+        gc.freeze()
         self._runner = JobRunner(
             self.core,
             policy=self.policy,
