@@ -8,13 +8,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 
 from kling_studio.domain.job_record import JobRecord
 from kling_studio.domain.jobs import JobState
 from kling_studio.ui import queue_format as fmt
 from kling_studio.ui.queue_delegates import state_icon
-from kling_studio.ui.queue_job_rows import JOB_ROLE, RAW_ROLE, JobRowsModel
+from kling_studio.ui.queue_job_rows import JOB_ID_ROLE, JOB_ROLE, RAW_ROLE, JobRowsModel
 from kling_studio.ui.queue_thumbnails import ThumbnailCache
 
 COL_TITLE = 0
@@ -53,6 +62,17 @@ class QueueTableModel(JobRowsModel):
         _TIMES,
         _TIMES,
         ("estimated_cost_usd", "actual_cost_usd", "state"),
+    )
+    ROLES = frozenset(
+        {
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.DecorationRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.TextAlignmentRole,
+            RAW_ROLE,
+            JOB_ID_ROLE,
+            JOB_ROLE,
+        }
     )
 
     def __init__(
@@ -202,6 +222,14 @@ class QueueFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._search = text.strip().casefold()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span: QModelRoleDataSpan) -> None:
+        """Straight to the job table in one Python call, not one C++ → Python round trip per role."""
+        model = self.sourceModel()
+        if isinstance(model, JobRowsModel):
+            model.multiData(self.mapToSource(index), span)
+        else:
+            super().multiData(index, span)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         model = self.sourceModel()

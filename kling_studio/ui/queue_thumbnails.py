@@ -3,7 +3,9 @@
 A frame is decoded with PyAV in a worker thread and saved as a PNG in the XDG cache folder
 (``<cache>/thumbnails/<sha1 of the video's absolute path and mtime>.png``), never beside the
 user's videos or in an ``--out`` folder; a changed video gets a new key, so a stale picture is
-never shown. Only the GUI thread turns the PNG into a ``QPixmap`` (pixmaps are not thread-safe).
+never shown. The worker also reads the PNG into a ``QImage`` at the size shown (images may be
+made on any thread); the GUI thread only wraps it in a ``QPixmap`` (pixmaps are not thread-safe).
+Pixmaps live in a small LRU (``CACHE_SIZE``): history of any length costs the same memory.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ import os
 import queue
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
 
 log = logging.getLogger("kling_studio.ui.thumbnails")
 
 THUMB_SIZE = (128, 72)
 FRAME_AT_SECONDS = 0.5  # a little in, past any fade from black
+CACHE_SIZE = 256  # pixmaps kept (a few screens of rows); older ones are decoded again if scrolled back to
+IDLE_SECONDS = 2.0  # a worker waits this long for more before it ends (a scroll asks page by page)
 
 
 def thumbnail_dir() -> Path:
@@ -84,31 +89,53 @@ class ThumbnailCache(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pixmaps: dict[str, QPixmap | None] = {}  # None: asked, pending or impossible
+        # LRU, newest last. None: asked, pending or impossible (a missing video is not retried).
+        self._pixmaps: OrderedDict[str, QPixmap | None] = OrderedDict()
         self._todo: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._results: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[tuple[str, QImage | None]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._pending = 0
         self._drain = QTimer(self)
         self._drain.setInterval(40)
         self._drain.timeout.connect(self._collect)
+        self._asked: list[str] = []
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(0)
+        self._flush.timeout.connect(self._hand_over)
         self._closed = False
 
     def pixmap(self, video_path: str) -> QPixmap | None:
-        if video_path in self._pixmaps:
-            return self._pixmaps[video_path]
-        self._pixmaps[video_path] = None
+        pixmaps = self._pixmaps
+        if video_path in pixmaps:
+            pixmaps.move_to_end(video_path)
+            return pixmaps[video_path]
+        pixmaps[video_path] = None
+        if len(pixmaps) > CACHE_SIZE:
+            pixmaps.popitem(last=False)
         if not self._closed:
-            self._pending += 1
-            with self._lock:
-                self._todo.put(video_path)
-                if self._worker is None:
-                    self._worker = threading.Thread(target=self._work, name="kling-thumbnails", daemon=True)
-                    self._worker.start()
-            if not self._drain.isActive():
-                self._drain.start()
+            # Handed to the worker once per turn of the event loop: a paint asks for a screen of
+            # rows, and waking a thread per row would make the scroll share the GIL with it.
+            self._asked.append(video_path)
+            if not self._flush.isActive():
+                self._flush.start()
         return None
+
+    def _hand_over(self) -> None:
+        asked, self._asked = self._asked, []
+        wanted = [p for p in asked if p in self._pixmaps and self._pixmaps[p] is None]
+        if not wanted or self._closed:
+            return
+        self._pending += len(wanted)
+        with self._lock:
+            for video_path in wanted:
+                self._todo.put(video_path)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="kling-thumbnails", daemon=True)
+                self._worker.start()
+        if not self._drain.isActive():
+            self._drain.start()
 
     def forget(self, video_path: str) -> None:
         self._pixmaps.pop(video_path, None)
@@ -116,6 +143,8 @@ class ThumbnailCache(QObject):
     def wait(self, msecs: int = 10_000) -> bool:
         """Wait for pending thumbnails and take them in (tests, benchmarks, screenshots)."""
         deadline = time.monotonic() + msecs / 1000
+        self._flush.stop()
+        self._hand_over()
         self._collect()
         while self._pending > 0 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -124,24 +153,33 @@ class ThumbnailCache(QObject):
 
     def close(self) -> None:
         self._closed = True
+        self._flush.stop()
+        self._asked.clear()
         with self._lock:
             while not self._todo.empty():
                 self._todo.get_nowait()
                 self._pending -= 1
             worker = self._worker
+            if worker is not None:
+                self._todo.put("")  # wakes the lingering worker so it ends now
         if worker is not None:
             worker.join(10)
         self._drain.stop()
 
     def _work(self) -> None:
         while True:
-            with self._lock:
-                try:
-                    video_path = self._todo.get_nowait()
-                except queue.Empty:
+            try:
+                # Lingers a little: scrolling asks for a page at a time, one thread serves them all.
+                video_path = self._todo.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                video_path = ""
+            if not video_path or self._closed:  # idle, or woken by ``close``
+                with self._lock:
+                    if not self._closed and not self._todo.empty():
+                        continue
                     self._worker = None  # under the lock: a new request starts a new worker
                     return
-            self._results.put((video_path, make_thumbnail(video_path) or ""))
+            self._results.put((video_path, _load_image(make_thumbnail(video_path))))
 
     def _collect(self) -> None:
         while True:
@@ -154,13 +192,26 @@ class ThumbnailCache(QObject):
         if self._pending <= 0:
             self._drain.stop()
 
-    def _on_done(self, video_path: str, thumb: str) -> None:
-        if not thumb:
+    def _on_done(self, video_path: str, image: QImage | None) -> None:
+        if image is None or video_path not in self._pixmaps:  # nothing, or scrolled out of the cache
             return
-        pixmap = QPixmap(thumb)
-        if pixmap.isNull():
-            return
+        pixmap = QPixmap.fromImage(image)
         # Stored at 2x the row's icon size: crisp on high-DPI screens, right-sized elsewhere.
         pixmap.setDevicePixelRatio(2.0)
         self._pixmaps[video_path] = pixmap
         self.ready.emit(video_path)
+
+
+def _load_image(thumb: str | None) -> QImage | None:
+    """Worker side: the PNG read and scaled to the size shown, so the GUI thread does no decoding."""
+    if not thumb:
+        return None
+    image = QImage(thumb)
+    if image.isNull():
+        return None
+    width, height = THUMB_SIZE
+    if image.width() > width or image.height() > height:
+        image = image.scaled(
+            width, height, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+    return image
