@@ -38,7 +38,12 @@ class JobEngineAPI(Protocol):
         ...
 
     def jobs(self) -> list[JobRecord]:
-        """All jobs, oldest first."""
+        """All jobs, oldest first (full records: for a long history, slow; lists use ``job_summaries``)."""
+        ...
+
+    def job_summaries(self) -> list[JobRecord]:
+        """All jobs, oldest first, for lists: a finished job may be a light record without its
+        request or storyboard (``services.job_summary.is_summary``); ``get`` gives the whole one."""
         ...
 
     def get(self, job_id: str) -> JobRecord | None: ...

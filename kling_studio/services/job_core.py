@@ -34,6 +34,7 @@ from kling_studio.domain.jobs import InvalidTransition, JobState, check_transiti
 from kling_studio.services.api_client import KlingClient
 from kling_studio.services.api_guards import is_loopback
 from kling_studio.services.engine_api import JobListener
+from kling_studio.services.job_records import JobRecords
 from kling_studio.services.job_store import JobStore, encode_changes, encode_record
 from kling_studio.services.local_backend import LOCAL, LocalBackend
 from kling_studio.services.redact import redact_value
@@ -112,7 +113,11 @@ class EngineCore:
     # Records and events
 
     def load(self) -> None:
-        self.records = {r.id: r for r in self.store.all()}
+        # Only jobs that can still change; a finished one is read from the store when looked up
+        # (``services.job_records``): 10,000 jobs of history cost neither start-up nor memory.
+        records = JobRecords(self.store)
+        records.update((r.id, r) for r in self.store.unfinished())
+        self.records = records
         self.out_dirs = self.store.out_dirs()
 
     def subscribe(self, listener: JobListener) -> Callable[[], None]:

@@ -221,7 +221,23 @@ class JobEngine:
         return self.core.subscribe(listener)
 
     def jobs(self) -> list[JobRecord]:
-        return sorted(self.core.records.values(), key=lambda r: r.created_at)
+        """Every job, oldest first: the history read from the store (slow for a long one; lists
+        use ``job_summaries``), with what is in memory (newer than the disk) over it."""
+        return self._merged(self.store.all())
+
+    def job_summaries(self) -> list[JobRecord]:
+        """Every job as a light record (``job_summary.is_summary``) except those in memory, oldest first."""
+        return self._merged(self.store.summaries())
+
+    def _merged(self, stored: list[JobRecord]) -> list[JobRecord]:
+        records = dict(self.core.records)  # a plain copy: no lookup here reads the store
+        if not records:
+            return stored
+        merged = [records.pop(r.id, r) for r in stored]
+        if records:  # written ahead of the store's commit (a submit in flight)
+            merged.extend(records.values())
+            merged.sort(key=lambda r: r.created_at)
+        return merged
 
     def get(self, job_id: str) -> JobRecord | None:
         return self.core.records.get(job_id)
@@ -332,7 +348,12 @@ class JobEngine:
 
     async def check_all_again(self) -> list[str]:
         """``check_again`` for every job that needs attention; returns their ids."""
-        ids = [j.id for j in self.jobs() if j.state == _S.NEEDS_ATTENTION]
+        # Needs-attention jobs are unfinished: all of them are in memory.
+        ids = [
+            j.id
+            for j in sorted(self.core.records.values(), key=lambda r: r.created_at)
+            if j.state == _S.NEEDS_ATTENTION
+        ]
         for job_id in ids:
             await self.check_again(job_id)
         return ids

@@ -132,6 +132,9 @@ class DemoEngine:
     def jobs(self) -> list[JobRecord]:
         return sorted(self._jobs.values(), key=lambda j: j.created_at)
 
+    def job_summaries(self) -> list[JobRecord]:
+        return self.jobs()
+
     def get(self, job_id: str) -> JobRecord | None:
         return self._jobs.get(job_id)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QModelRoleData,
     QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
@@ -24,6 +25,7 @@ from PySide6.QtCore import (
 
 from kling_studio.domain.job_record import EVENT_REMOVED, JobEvent, JobRecord
 from kling_studio.services.engine_api import JobEngineAPI
+from kling_studio.services.job_summary import is_summary
 
 RAW_ROLE = Qt.ItemDataRole.UserRole  # the cell's value for sorting and tests (number, str or None)
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -76,7 +78,10 @@ class JobRowsModel(QAbstractTableModel):
     def _reload(self) -> None:
         """Reset to the engine's jobs: the first load, or a subclass changing what it lists."""
         self.beginResetModel()
-        self._jobs = [job for job in self._engine.jobs() if self.accepts(job)] if self._engine else []
+        # Light records for finished jobs (no request or storyboard): a long history loads fast
+        # and small; ``job`` hands out the whole record when someone acts on one.
+        jobs = self._engine.job_summaries() if self._engine else []
+        self._jobs = [job for job in jobs if self.accepts(job)]
         self._pos = {job.id: i for i, job in enumerate(self._jobs)}
         self.endResetModel()
         self._after_load()
@@ -153,8 +158,16 @@ class JobRowsModel(QAbstractTableModel):
         return None if pos is None else self._row(pos)
 
     def job(self, job_id: str) -> JobRecord | None:
+        """The whole record (read from the engine, and kept, when the row holds a summary)."""
         pos = self._pos.get(job_id)
-        return None if pos is None else self._jobs[pos]
+        if pos is None:
+            return None
+        job = self._jobs[pos]
+        if is_summary(job) and self._engine is not None:
+            full = self._engine.get(job_id)
+            if full is not None:
+                self._jobs[pos] = job = full
+        return job
 
     def records(self) -> Iterator[JobRecord]:
         """Every listed job, oldest first."""
@@ -193,23 +206,26 @@ class JobRowsModel(QAbstractTableModel):
             return job
         return self.cell(job, index.column(), role)
 
-    def multiData(self, index: AnyIndex, span: QModelRoleDataSpan) -> None:
-        """Every role a delegate asks for in one call (Qt 6 asks for seven per cell per paint)."""
-        if not index.isValid():
-            return
+    def multiData(self, index: AnyIndex, span: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a delegate asks for in one call (Qt 6 asks for seven per cell per paint).
+
+        A delegate reuses its span from cell to cell: every role gets a value or is cleared.
+        """
+        items = (span,) if isinstance(span, QModelRoleData) else span
         row = index.row()
         count = len(self._jobs)
         column = index.column()
-        if row >= count or column >= len(self.HEADERS):
-            return
-        job = self._jobs[count - 1 - row]
+        job = self._jobs[count - 1 - row] if index.isValid() and row < count and column < len(self.HEADERS) else None
         roles = self.ROLES
-        for item in span:
+        for item in items:  # type: ignore[union-attr]  # the span is iterable; its stub says not
             role = item.role()
-            if role not in roles:
+            if job is None or role not in roles:
+                item.clearData()
                 continue
             value = job.id if role == JOB_ID_ROLE else job if role == JOB_ROLE else self.cell(job, column, role)
-            if value is not None:
+            if value is None:
+                item.clearData()
+            else:
                 item.setData(value)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

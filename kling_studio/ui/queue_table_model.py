@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import (
     QModelIndex,
+    QModelRoleData,
     QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
@@ -223,7 +224,7 @@ class QueueFilterProxy(QSortFilterProxyModel):
         self._search = text.strip().casefold()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def multiData(self, index: QModelIndex | QPersistentModelIndex, span: QModelRoleDataSpan) -> None:
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span: QModelRoleDataSpan | QModelRoleData) -> None:
         """Straight to the job table in one Python call, not one C++ → Python round trip per role."""
         model = self.sourceModel()
         if isinstance(model, JobRowsModel):
@@ -232,6 +233,8 @@ class QueueFilterProxy(QSortFilterProxyModel):
             super().multiData(index, span)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if self._states is None and not self._search:
+            return True  # no filter: 10,000 rows are mapped without a look at one
         model = self.sourceModel()
         if not isinstance(model, JobRowsModel):
             return True

@@ -137,6 +137,10 @@ class ThumbnailCache(QObject):
         if not self._drain.isActive():
             self._drain.start()
 
+    def __len__(self) -> int:
+        """Entries held (pixmaps and paths asked for): never more than ``CACHE_SIZE``."""
+        return len(self._pixmaps)
+
     def forget(self, video_path: str) -> None:
         self._pixmaps.pop(video_path, None)
 

@@ -54,6 +54,9 @@ class FakeEngine:
     def jobs(self) -> list[JobRecord]:
         return list(self._jobs.values())
 
+    def job_summaries(self) -> list[JobRecord]:
+        return self.jobs()
+
     def get(self, job_id: str) -> JobRecord | None:
         return self._jobs.get(job_id)
 
