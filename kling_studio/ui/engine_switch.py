@@ -31,7 +31,7 @@ def engine_settings_changed(old: AppSettings, new: AppSettings, key_entered: boo
 
 
 def jobs_in_flight(engine: JobEngineAPI | None) -> bool:
-    return engine is not None and any(not job.state.is_terminal for job in engine.jobs())
+    return engine is not None and any(not job.state.is_terminal for job in engine.job_summaries())
 
 
 async def switch_engine(window: StudioWindow, factory: EngineFactory) -> bool:

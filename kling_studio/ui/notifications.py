@@ -94,7 +94,8 @@ class JobNotifier(QObject):
         self._tray_available = tray_available
         self._icon = icon
         self._tray: QSystemTrayIcon | None = None
-        self._last: dict[str, JobState] = {job.id: job.state for job in engine.jobs()}
+        # States only: light records, so a long history is not read whole at start.
+        self._last: dict[str, JobState] = {job.id: job.state for job in engine.job_summaries()}
         self._unsubscribe: Callable[[], None] | None = engine.subscribe(self.on_event)
 
     def set_enabled(self, enabled: bool) -> None:
