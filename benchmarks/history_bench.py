@@ -1,8 +1,8 @@
 """History benchmark: the queue over 10,000 finished jobs in a real job store.
 
 Prints the extra start-up time and memory (engine loading the store + the queue panel building
-its model and first paint) over an empty store — targets under 0.5 s and under 100 MB — and the
-time to scroll the table from top to bottom, page by page, offscreen.
+its model and first paint) over an empty store — floors 150 ms and 30 MB (goals 50 ms, 15 MB) —
+and the time to scroll the table from top to bottom, page by page, offscreen (floor 8 ms a page).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/history_bench.py [--jobs N]
 
@@ -23,8 +23,8 @@ from pathlib import Path
 from benchlib import report
 
 JOBS = 10_000
-TARGET_SECONDS = 0.5
-TARGET_MB = 100.0
+TARGET_SECONDS = 0.15  # the issue's floors (goals: 0.05 s, 15 MB)
+TARGET_MB = 30.0
 
 
 def rss_mb() -> float:
