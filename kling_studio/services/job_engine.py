@@ -524,7 +524,7 @@ def _warm_imports() -> None:
             log.debug("could not preload %s", name)
 
 
-_WARM_MODULES = ("anyio", "httpcore._backends.anyio", "av")
+_WARM_MODULES = ("anyio", "anyio._backends._asyncio", "httpcore._backends.anyio", "av")
 
 
 def _completed_not_downloaded(job: JobRecord) -> bool:

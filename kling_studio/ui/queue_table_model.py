@@ -38,6 +38,14 @@ COL_COST = 7
 
 _TIMES = ("state", "submitted_at", "finished_at", "updated_at", "estimated_time")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_RIGHT_INT = int(_RIGHT.value)
+_RIGHT_COLUMNS = frozenset({COL_ELAPSED, COL_REMAINING, COL_COST})
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_RAW = int(RAW_ROLE)
+_DONE = JobState.DONE
 
 # Filter groups offered by the panel: (label, states or None for all).
 STATE_FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
@@ -134,20 +142,21 @@ class QueueTableModel(JobRowsModel):
                 self.emit_cells(job.id, COL_TITLE, COL_TITLE, (Qt.ItemDataRole.DecorationRole,))
 
     def cell(self, job: JobRecord, column: int, role: int) -> object:
-        if role == Qt.ItemDataRole.DisplayRole:
+        # Plain ints, not ``Qt.ItemDataRole.X``: an enum attribute costs a Python call, a cell asks often.
+        if role == _DISPLAY:
             return self._display(job, column)
-        if role == RAW_ROLE:
+        if role == _RAW:
             return self._raw(job, column)
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == _DECORATION:
             if column == COL_STATE:
                 return state_icon(job.state)
-            if column == COL_TITLE and job.state is JobState.DONE and job.video_path:
+            if column == COL_TITLE and job.state is _DONE and job.video_path:
                 return self._thumbs.pixmap(job.video_path)
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return self._tooltip(job, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_ELAPSED, COL_REMAINING, COL_COST):
-            return int(_RIGHT.value)
+        if role == _ALIGNMENT and column in _RIGHT_COLUMNS:
+            return _RIGHT_INT
         return None
 
     def _display(self, job: JobRecord, column: int) -> str | None:
@@ -211,6 +220,7 @@ class QueueFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._states: frozenset[JobState] | None = None
         self._search = ""
+        self._sorted = False  # by a column (the header was clicked), not in the model's order
         self.setSortRole(RAW_ROLE)
         self.setDynamicSortFilter(True)  # a job that changes state leaves or joins the filter
 
@@ -224,13 +234,19 @@ class QueueFilterProxy(QSortFilterProxyModel):
         self._search = text.strip().casefold()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sorted = column >= 0
+        super().sort(column, order)
+
     def multiData(self, index: QModelIndex | QPersistentModelIndex, span: QModelRoleDataSpan | QModelRoleData) -> None:
         """Straight to the job table in one Python call, not one C++ → Python round trip per role."""
         model = self.sourceModel()
-        if isinstance(model, JobRowsModel):
-            model.multiData(self.mapToSource(index), span)
-        else:
+        if not isinstance(model, JobRowsModel):
             super().multiData(index, span)
+        elif self._states is None and not self._search and not self._sorted and index.isValid():
+            model.fill_roles(index.row(), index.column(), span)  # unfiltered, unsorted: same rows
+        else:
+            model.multiData(self.mapToSource(index), span)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         if self._states is None and not self._search:
