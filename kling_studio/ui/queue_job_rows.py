@@ -207,22 +207,23 @@ class JobRowsModel(QAbstractTableModel):
         return self.cell(job, index.column(), role)
 
     def multiData(self, index: AnyIndex, span: QModelRoleDataSpan | QModelRoleData) -> None:
-        """Every role a delegate asks for in one call (Qt 6 asks for seven per cell per paint).
+        """Every role a delegate asks for in one call (Qt 6 asks for seven per cell per paint)."""
+        self.fill_roles(index.row() if index.isValid() else -1, index.column(), span)
 
-        A delegate reuses its span from cell to cell: every role gets a value or is cleared.
-        """
+    def fill_roles(self, row: int, column: int, span: QModelRoleDataSpan | QModelRoleData) -> None:
+        """``multiData`` for a row and column (-1: none). A delegate reuses its span from cell to
+        cell: every role gets a value or is cleared."""
         items = (span,) if isinstance(span, QModelRoleData) else span
-        row = index.row()
         count = len(self._jobs)
-        column = index.column()
-        job = self._jobs[count - 1 - row] if index.isValid() and row < count and column < len(self.HEADERS) else None
+        job = self._jobs[count - 1 - row] if 0 <= row < count and 0 <= column < len(self.HEADERS) else None
         roles = self.ROLES
+        cell = self.cell
         for item in items:  # type: ignore[union-attr]  # the span is iterable; its stub says not
             role = item.role()
             if job is None or role not in roles:
                 item.clearData()
                 continue
-            value = job.id if role == JOB_ID_ROLE else job if role == JOB_ROLE else self.cell(job, column, role)
+            value = job.id if role == JOB_ID_ROLE else job if role == JOB_ROLE else cell(job, column, role)
             if value is None:
                 item.clearData()
             else:

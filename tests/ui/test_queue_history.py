@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelRoleData, QModelRoleDataSpan, Qt
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from kling_studio.domain.jobs import JobState
@@ -71,24 +71,36 @@ def test_one_multidata_call_answers_what_data_answers_role_by_role(qtbot) -> Non
         JOB_ROLE,
     ]
     delegate = _Delegate()
+
+    def same_answers(model: QAbstractItemModel) -> None:
+        for row in range(model.rowCount()):
+            for column in (COL_TITLE, COL_STATE, COL_PROGRESS, COL_COST):
+                index = model.index(row, column)
+                for role in roles:
+                    item = QModelRoleData(role)
+                    model.multiData(index, QModelRoleDataSpan(item))
+                    expected, got = index.data(role), item.data()
+                    if role == Qt.ItemDataRole.DecorationRole and expected is not None:
+                        assert got is not None and not got.isNull()  # an icon: same kind, another wrapper
+                    else:
+                        assert got == expected, (row, column, role)
+                # What a view does: the delegate asks for all its roles in one span.
+                option = QStyleOptionViewItem()
+                delegate.initStyleOption(option, index)
+                assert option.text == (index.data() or "")
+                assert option.icon.isNull() == (index.data(Qt.ItemDataRole.DecorationRole) is None)
+
     try:
-        for model in (panel.model, panel.proxy):
-            for row in range(2):
-                for column in (COL_TITLE, COL_STATE, COL_PROGRESS, COL_COST):
-                    index = model.index(row, column)
-                    for role in roles:
-                        item = QModelRoleData(role)
-                        model.multiData(index, QModelRoleDataSpan(item))
-                        expected, got = index.data(role), item.data()
-                        if role == Qt.ItemDataRole.DecorationRole and expected is not None:
-                            assert got is not None and not got.isNull()  # an icon: same kind, another wrapper
-                        else:
-                            assert got == expected, (row, column, role)
-                    # What a view does: the delegate asks for all its roles in one span.
-                    option = QStyleOptionViewItem()
-                    delegate.initStyleOption(option, index)
-                    assert option.text == (index.data() or "")
-                    assert option.icon.isNull() == (index.data(Qt.ItemDataRole.DecorationRole) is None)
+        same_answers(panel.model)
+        same_answers(panel.proxy)  # unfiltered, unsorted: the proxy's shortcut
+        assert panel.model.index(0, COL_TITLE).data() == "Done"  # newest first
+        panel.proxy.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)  # "Running" before "Done": rows swap
+        assert panel.proxy.index(0, COL_TITLE).data() == "Running"
+        same_answers(panel.proxy)
+        panel.proxy.sort(-1)
+        panel.proxy.set_search_text("run")
+        assert panel.proxy.rowCount() == 1
+        same_answers(panel.proxy)
     finally:
         panel.shutdown()
 
