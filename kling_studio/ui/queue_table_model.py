@@ -96,6 +96,7 @@ class QueueTableModel(JobRowsModel):
         self._thumbs = thumbnails if thumbnails is not None else ThumbnailCache(self)
         self._thumbs.ready.connect(self._on_thumbnail)
         self._ticking: set[str] = set()
+        self._asked: dict[str, set[str]] = {}  # video path → rows waiting for its thumbnail
         # The clock columns of running jobs change every second without an event.
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -137,9 +138,9 @@ class QueueTableModel(JobRowsModel):
             self._timer.stop()
 
     def _on_thumbnail(self, video_path: str) -> None:
-        for job in self.records():
-            if job.video_path == video_path:
-                self.emit_cells(job.id, COL_TITLE, COL_TITLE, (Qt.ItemDataRole.DecorationRole,))
+        # Only rows that asked for it: no walk over 10,000 jobs per picture while scrolling.
+        for job_id in self._asked.pop(video_path, ()):
+            self.emit_cells(job_id, COL_TITLE, COL_TITLE, (Qt.ItemDataRole.DecorationRole,))
 
     def cell(self, job: JobRecord, column: int, role: int) -> object:
         # Plain ints, not ``Qt.ItemDataRole.X``: an enum attribute costs a Python call, a cell asks often.
@@ -151,7 +152,10 @@ class QueueTableModel(JobRowsModel):
             if column == COL_STATE:
                 return state_icon(job.state)
             if column == COL_TITLE and job.state is _DONE and job.video_path:
-                return self._thumbs.pixmap(job.video_path)
+                pixmap = self._thumbs.pixmap(job.video_path)
+                if pixmap is None:  # asked (or impossible): repaint this row when it comes
+                    self._asked.setdefault(job.video_path, set()).add(job.id)
+                return pixmap
             return None
         if role == _TOOLTIP:
             return self._tooltip(job, column)
