@@ -25,7 +25,7 @@ from kling_studio.domain.jobs import JobState
 from kling_studio.ui import queue_format as fmt
 from kling_studio.ui.queue_delegates import state_icon
 from kling_studio.ui.queue_job_rows import JOB_ID_ROLE, JOB_ROLE, RAW_ROLE, JobRowsModel
-from kling_studio.ui.queue_thumbnails import ThumbnailCache
+from kling_studio.ui.queue_thumbnails import CACHE_SIZE, ThumbnailCache
 
 COL_TITLE = 0
 COL_MODE = 1
@@ -155,6 +155,8 @@ class QueueTableModel(JobRowsModel):
                 pixmap = self._thumbs.pixmap(job.video_path)
                 if pixmap is None:  # asked (or impossible): repaint this row when it comes
                     self._asked.setdefault(job.video_path, set()).add(job.id)
+                    if len(self._asked) > 2 * CACHE_SIZE:  # missing videos never answer: forget the oldest
+                        del self._asked[next(iter(self._asked))]
                 return pixmap
             return None
         if role == _TOOLTIP:
