@@ -6,7 +6,8 @@ and the time to scroll the table from top to bottom, page by page, offscreen (fl
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/history_bench.py [--jobs N]
 
-Each measurement runs in a fresh child process so one run's memory does not flatter another.
+Each measurement runs in a fresh child process so one run's memory does not flatter another;
+``--runs`` (3) alternating children per store, and each figure is their median.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -146,9 +148,14 @@ def run_child(store_path: Path) -> dict[str, float]:
     return result
 
 
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=JOBS)
+    parser.add_argument("--runs", type=int, default=3, help="child runs per store; figures are medians")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -162,8 +169,12 @@ def main() -> int:
         full = Path(tmp) / "full" / "jobs.sqlite3"
         fill_store(empty, 0)
         fill_seconds = fill_store(full, args.jobs)
-        base = run_child(empty)
-        hist = run_child(full)
+        # Alternating runs, median of each figure: one slow child (a busy machine) does not decide it.
+        bases, hists = [], []
+        for _ in range(args.runs):
+            bases.append(run_child(empty))
+            hists.append(run_child(full))
+        base, hist = _median(bases), _median(hists)
 
     extra_s = hist["startup_s"] - base["startup_s"]
     extra_mb = hist["rss_mb"] - base["rss_mb"]
