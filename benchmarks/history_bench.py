@@ -135,10 +135,47 @@ def measure(store_path: str) -> dict[str, float]:
     }
 
 
-def run_child(store_path: Path) -> dict[str, float]:
+def measure_bare(rows: int) -> dict[str, float]:
+    """Child process: the same scroll over a bare ``QTableView`` on a ``QStandardItemModel`` (C++ only)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
+
+    app = QApplication.instance() or QApplication([])
+    model = QStandardItemModel(rows, 8)
+    for row in range(rows):
+        for column in range(8):
+            model.setItem(row, column, QStandardItem(f"History take {row:05d} · {column}"))
+    view = QTableView()
+    view.setModel(model)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setIconSize(QSize(64, 36))
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setDefaultSectionSize(42)
+    view.resize(1200, 800)
+    view.show()
+    app.processEvents()
+    bar = view.verticalScrollBar()
+    pages, value = 0, bar.minimum()
+    start = time.perf_counter()
+    while True:
+        bar.setValue(value)
+        view.viewport().repaint()
+        pages += 1
+        if value >= bar.maximum():
+            break
+        value = min(bar.maximum(), value + bar.pageStep())
+    return {"page_ms": (time.perf_counter() - start) * 1000 / pages}
+
+
+def run_child(store_path: Path, *, bare: int | None = None) -> dict[str, float]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KLING_STUDIO_HOME=str(store_path.parent / "home"))
+    what = ["--bare", str(bare)] if bare is not None else ["--measure", str(store_path)]
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", str(store_path)],
+        [sys.executable, __file__, *what],
         env=env,
         check=True,
         capture_output=True,
@@ -157,9 +194,10 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=JOBS)
     parser.add_argument("--runs", type=int, default=3, help="child runs per store; figures are medians")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure:
-        print(json.dumps(measure(args.measure)), flush=True)
+    if args.measure or args.bare:
+        print(json.dumps(measure(args.measure) if args.measure else measure_bare(args.bare)), flush=True)
         # PySide6 6.12 on Python 3.11 over-releases None/True (one per void call / cross-thread emit);
         # a long run can abort in the interpreter's final garbage collection. The figures are out: leave.
         os._exit(0)
@@ -175,6 +213,7 @@ def main() -> int:
             bases.append(run_child(empty))
             hists.append(run_child(full))
         base, hist = _median(bases), _median(hists)
+        bare = _median([run_child(full, bare=args.jobs) for _ in range(args.runs)])
 
     extra_s = hist["startup_s"] - base["startup_s"]
     extra_mb = hist["rss_mb"] - base["rss_mb"]
@@ -192,6 +231,7 @@ def main() -> int:
         f"  scroll end to end:            {hist['scroll_s'] * 1000:8.1f} ms   "
         f"({pages} pages of {int(hist['rows'])} rows, {hist['scroll_s'] * 1000 / max(1, pages):.1f} ms a page)"
     )
+    print(f"  the same scroll, bare QTableView on a QStandardItemModel: {bare['page_ms']:.1f} ms a page (for scale)")
     report(f"queue of {args.jobs} jobs: time per page scrolling", hist["scroll_s"] * 1000 / max(1, pages), "ms", 8, 4)
     report(f"{args.jobs} jobs in history: extra start-up", extra_s * 1000, "ms", 150, 50)
     report(f"{args.jobs} jobs in history: extra memory", extra_mb, "MB", 30, 15)
