@@ -92,7 +92,6 @@ _EXTRA_COLUMNS = ("out_dir", "final_status")
 # What ``summaries`` reads, and what it leaves at a marker value.
 _SUMMARY_SKIPPED = frozenset({"idempotency_key", "request", "storyboard", "result_urls", "transitions", "sidecar_path"})
 _SUMMARY_FIELDS: tuple[str, ...] = tuple(n for n in _RECORD_FIELDS if n not in _SUMMARY_SKIPPED)
-_SHARED_FIELDS = ("backend", "mode", "resolution", "project_path")
 _SUMMARY_DEFAULTS: dict[str, Any] = {
     "idempotency_key": "",
     "request": SUMMARY_REQUEST,
@@ -344,7 +343,6 @@ class JobStore:
             rows = cursor.execute(sql).fetchall()
         columns = (*_SUMMARY_FIELDS, "_tag")
         states = {s.value: s for s in JobState}
-        shared: dict[object, object] = {}  # one str object per repeated value (mode, backend, folder…)
         out: list[JobRecord] = []
         new, setattr_ = object.__new__, object.__setattr__
         for row in rows:
@@ -354,10 +352,6 @@ class JobStore:
             values["state"] = states[values["state"]]
             values["starred"] = bool(values["starred"])
             values["rejected"] = bool(values["rejected"])
-            for name in _SHARED_FIELDS:
-                value = values[name]
-                if value is not None:
-                    values[name] = shared.setdefault(value, value)
             if tag:
                 values["storyboard"] = {SEQUENCE_JOB_KEY: json.loads(tag)}
             # The record is frozen and its fields were checked on the way in: handing it its dict
