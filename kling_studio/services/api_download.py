@@ -77,9 +77,15 @@ def temp_path_for(dest: Path) -> Path:
     return dest.parent / f".{dest.name}.part"
 
 
-def _flush_and_sync(fh: BinaryIO) -> None:
+def _flush_sync_close(fh: BinaryIO) -> None:
     fh.flush()
     os.fsync(fh.fileno())
+    fh.close()
+
+
+def _open_part_in(folder: Path, part: Path) -> tuple[BinaryIO, int]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return _open_part(part)
 
 
 def _open_part(part: Path) -> tuple[BinaryIO, int]:
@@ -158,9 +164,10 @@ async def download_file(
 ) -> Path:
     target = check_download_url(url)
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     part = temp_path_for(dest)
-    fh, kept = await asyncio.to_thread(_open_part, part)
+    # File-system calls (mkdir, open, fsync, close, rename) run in a thread: on a busy disk each
+    # can block for tens of milliseconds, and the loop must not wait on them.
+    fh, kept = await asyncio.to_thread(_open_part_in, dest.parent, part)
     # Whatever is on disk from before is resumed with a Range; a 200 answer restarts it.
     state = _Progress(written=kept, resumable=kept > 0)
     if kept:
@@ -174,15 +181,14 @@ async def download_file(
         except TimeoutError:
             raise deadline_error(what=_WHAT, host=target.host, seconds=deadline or 0) from None
         # Durable before the rename, so a crash never leaves a short file under the final name.
-        await asyncio.to_thread(_flush_and_sync, fh)
-        fh.close()
+        await asyncio.to_thread(_flush_sync_close, fh)
         if verify is not None:
             try:
                 await asyncio.to_thread(verify, part)
             except KlingAPIError:
                 _remove(part)  # a whole but damaged file: the next try starts from zero
                 raise
-        os.replace(part, dest)
+        await asyncio.to_thread(os.replace, part, dest)
     except BaseException as exc:
         fh.close()
         if not (_worth_resuming(exc) and state.written > 0):
