@@ -58,6 +58,17 @@ STATE_FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
 )
 
 
+def segment_prefix(job: JobRecord) -> str:
+    """ "Segment 2 · take 1 · " for a job a sequence made (its tag in the storyboard snapshot), else ""."""
+    from kling_studio.domain.project_file import SEQUENCE_JOB_KEY
+
+    tag = job.storyboard.get(SEQUENCE_JOB_KEY) if isinstance(job.storyboard, dict) else None
+    if not isinstance(tag, dict) or not isinstance(tag.get("segment"), int):
+        return ""
+    take = tag.get("take")
+    return f"Segment {tag['segment']}" + (f" · take {take}" if isinstance(take, int) else "") + " · "
+
+
 class QueueTableModel(JobRowsModel):
     job_done = Signal(str)  # a job reached "done" while we were watching (not on the first load)
 
@@ -168,7 +179,7 @@ class QueueTableModel(JobRowsModel):
     def _display(self, job: JobRecord, column: int) -> str | None:
         now = self._clock()
         if column == COL_TITLE:
-            return fmt.title_text(job)
+            return segment_prefix(job) + fmt.title_text(job)
         if column == COL_MODE:
             return fmt.mode_text(job)
         if column == COL_LENGTH:
@@ -188,7 +199,7 @@ class QueueTableModel(JobRowsModel):
     def _raw(self, job: JobRecord, column: int) -> object:
         now = self._clock()
         values: dict[int, Callable[[], object]] = {
-            COL_TITLE: lambda: job.title,
+            COL_TITLE: lambda: segment_prefix(job) + (job.title or ""),  # sorting groups a film's segments
             COL_MODE: lambda: job.mode,
             COL_LENGTH: lambda: job.duration,
             COL_STATE: lambda: job.state.value,
@@ -202,7 +213,7 @@ class QueueTableModel(JobRowsModel):
 
     def _tooltip(self, job: JobRecord, column: int) -> str | None:
         if column == COL_TITLE:
-            lines = [job.title or "Untitled"]
+            lines = [segment_prefix(job) + (job.title or "Untitled")]
             if job.task_id:
                 lines.append(f"Task {job.task_id}")
             if job.video_path:
