@@ -9,27 +9,39 @@ the running window and exits 0. One engine per data folder (``services.engine_lo
 takes the engine lock before the job store is opened; while a CLI ``resume``/``submit`` holds it,
 the editor works, the queue says who runs the jobs, and the window takes the engine over as soon
 as the lock is free.
+
+First paint first (issue 13): ``run_gui`` builds the QApplication and the editor, opens the
+project, shows the window and lets it paint; only then does it import asyncio/qasync and start
+the rest (the keyring, the hand-over server, the engine, the queue/takes/preview panels), with
+"Starting the queue…" in the status bar until the queue is ready. ``tests/test_import_budget.py``
+keeps httpx, PyAV, OpenTimelineIO, keyring, QtMultimedia, sqlite3 and asyncio out of that path.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import logging.handlers
+import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kling_studio import __version__
 from kling_studio.services.paths import AppPaths, app_paths
-from kling_studio.services.secrets import get_api_key
+from kling_studio.services.secrets import ENV_VAR, get_api_key, key_configured
 from kling_studio.services.settings import AppSettings, load_settings
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from PySide6.QtWidgets import QApplication
+
+    from kling_studio.ui.main_window import StudioWindow
 
 log = logging.getLogger("kling_studio")
 
@@ -37,6 +49,8 @@ SMOKE_MS = 800
 SAMPLE_PROJECT = ("sample", "sample.kling.json")
 HANDOVER_WAIT_S = 8.0  # a window that holds the lock may still be starting: how long to keep asking
 LOCK_RETRY_S = 2.0  # without the engine lock: how often to try to take the queue over
+FIRST_PAINT_WAIT_S = 2.0  # at most this long for the window's first paint before going on
+STARTING_QUEUE = "Starting the queue…"
 
 
 def setup_logging(paths: AppPaths) -> None:
@@ -44,7 +58,8 @@ def setup_logging(paths: AppPaths) -> None:
     try:
         from kling_studio.services.logging_setup import setup_logging as setup
 
-        setup(paths.log_dir)
+        # The keyring's key is registered when it is first read (after the first paint).
+        setup(paths.log_dir, ask_keyring=False)
     except (ImportError, OSError):
         logging.basicConfig(level=logging.INFO)
 
@@ -98,7 +113,7 @@ def initial_project(file: str | None, settings: AppSettings) -> str | None:
         return file
     if settings.last_project and Path(settings.last_project).is_file():
         return settings.last_project
-    if get_api_key() is None and not settings.last_project:
+    if not settings.last_project and not key_configured():
         return sample_project()
     return None
 
@@ -137,22 +152,33 @@ def claim_instance(paths: AppPaths, file: str | None, smoke: bool) -> Instance |
             return Instance(lock.acquire(), None, None)
         except EngineLockHeld as exc:
             return Instance(lock, exc.holder, None)
-    from kling_studio.ui.single_instance import hand_over, server_name
+    from kling_studio.ui.instance_name import may_be_listening, server_name
 
     name = server_name(paths.data_dir)
-    if hand_over(name, file):
+    if _hand_over(name, file):
         return None
     try:
         return Instance(lock.acquire(), None, name)
     except EngineLockHeld as exc:
         holder = exc.holder
-    if holder.kind == KIND_GUI:  # a window is starting: it listens once its event loop runs
+    if holder.kind == KIND_GUI:  # a window is starting: it listens once its first paint is done
         deadline = time.monotonic() + HANDOVER_WAIT_S
         while time.monotonic() < deadline:
-            if hand_over(name, file, 500):
+            if may_be_listening(name) and _hand_over(name, file, 500):
                 return None
             time.sleep(0.2)
     return Instance(lock, holder, name)
+
+
+def _hand_over(name: str, file: str | None, timeout_ms: int = 3000) -> bool:
+    """QtNetwork only when a window may listen: without its socket file nobody does."""
+    from kling_studio.ui.instance_name import may_be_listening
+
+    if not may_be_listening(name):
+        return False
+    from kling_studio.ui.single_instance import hand_over
+
+    return hand_over(name, file, timeout_ms)
 
 
 def _bring_forward(window: Any, path: str) -> None:
@@ -173,6 +199,8 @@ async def _take_engine_when_free(
     window: Any, instance: Instance, settings: AppSettings, paths: AppPaths, force_local: bool, closed: asyncio.Event
 ) -> None:
     """Without the lock the queue belongs to another process; take it over once that one ends."""
+    import asyncio
+
     from kling_studio.services.engine_lock import EngineLockHeld
 
     message = f"The queue is run by {instance.holder.describe()}; it shows here when that finishes."
@@ -208,17 +236,98 @@ async def _start_engine(settings: AppSettings, paths: AppPaths, force_local: boo
     return engine
 
 
-async def _main(app: Any, file: str | None, smoke: bool, force_local: bool, instance: Instance | None = None) -> int:
+class FirstPaint:
+    """The painted editor and what start-up learnt on the way (before any event loop runs)."""
+
+    def __init__(self, window: StudioWindow, settings: AppSettings) -> None:
+        self.window = window
+        self.settings = settings
+
+
+def paint_editor(app: QApplication, paths: AppPaths, file: str | None, smoke: bool) -> FirstPaint:
+    """Build the editor, open the project, show the window and return once it has painted.
+
+    Nothing here imports the engine, HTTP, FFmpeg, the keyring, QtMultimedia or asyncio: the
+    docks hold light placeholders and the backend label goes by the settings' keyring hint."""
     from PySide6.QtCore import QTimer
 
+    from kling_studio.services.secrets import assume_key_until_asked
     from kling_studio.ui.main_window import StudioWindow
     from kling_studio.ui.theme import apply_theme
 
-    loop = asyncio.get_running_loop()
-    closed = asyncio.Event()
+    paths.ensure()
+    settings = load_settings(paths.settings_file)
+    apply_theme(app, settings.theme)
+    assume_key_until_asked(settings.key_in_keyring)
+    window = StudioWindow(settings, engine=None, paths=paths)
+    window.set_queue_status(STARTING_QUEUE)
+    state = FirstPaint(window, settings)
     # The window closing ends the app; the loop keeps running until the engine has stopped.
     app.setQuitOnLastWindowClosed(False)
+    if smoke or window.files.recovery.read() is None:
+        _open_first_project(window, file, settings, smoke)  # no question to ask: open before painting
+    else:
+        # The recovery question runs as a plain Qt callback once the loop runs, never inside a
+        # task: a modal dialog's nested event loop must not re-enter a running task.
+        QTimer.singleShot(0, lambda: _open_first_project(window, file, settings, smoke))
+    window.show()
+    _wait_for_paint(app, window)
+    return state
+
+
+def _wait_for_paint(app: QApplication, window: StudioWindow) -> None:
+    """Process events until the window has had its first paint event (or a short while passed)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Painted(QObject):
+        seen = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.seen = True
+            return False
+
+    probe = Painted()
+    window.installEventFilter(probe)
+    deadline = time.monotonic() + FIRST_PAINT_WAIT_S
+    while not probe.seen and window.isVisible() and time.monotonic() < deadline:
+        app.processEvents()
+        if not probe.seen:
+            time.sleep(0.001)  # an exposure from the display server is on its way
+    window.removeEventFilter(probe)
+    app.processEvents()  # what the paint posted (the children's paints) before the slow part
+
+
+def _learn_key(window: StudioWindow) -> None:
+    """After the first paint: ask the keyring (registering its key for redaction), correct the
+    backend label if start-up's hint was wrong, and remember the answer as the next hint."""
+    if os.environ.get(ENV_VAR, "").strip():
+        return
+    in_keyring = get_api_key() is not None
+    window.update_backend_label()
+    if window.settings.key_in_keyring != in_keyring:
+        window.update_settings(key_in_keyring=in_keyring)
+
+
+async def _main(
+    app: QApplication,
+    painted: FirstPaint,
+    paths: AppPaths,
+    file: str | None,
+    smoke: bool,
+    force_local: bool,
+    instance: Instance | None = None,
+) -> int:
+    import asyncio
+
+    from PySide6.QtCore import QTimer
+
+    window, settings = painted.window, painted.settings
+    loop = asyncio.get_running_loop()
+    closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    if not window.isVisible():  # closed before the loop ran (no signal then)
+        closed.set()
     hard_quit = False
 
     def about_to_quit() -> None:
@@ -227,11 +336,9 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool, inst
         closed.set()
 
     app.aboutToQuit.connect(about_to_quit)
-    paths = app_paths().ensure()
-    settings = load_settings(paths.settings_file)
-    apply_theme(app, settings.theme)
-    # The editor first: people see their storyboard while the engine and the queue start.
-    window = StudioWindow(settings, engine=None, paths=paths)
+    if smoke:
+        QTimer.singleShot(SMOKE_MS, window.close)
+    _learn_key(window)
     server = None
     if instance is not None and instance.name:
         from kling_studio.ui.single_instance import InstanceServer
@@ -239,20 +346,12 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool, inst
         server = InstanceServer(instance.name, window)
         server.open_requested.connect(lambda path: _bring_forward(window, path))
         server.listen()
-    if smoke or window.files.recovery.read() is None:
-        _open_first_project(window, file, settings, smoke)  # no question to ask: open before painting
-    else:
-        # The recovery question runs as a plain Qt callback, never inside a task: a modal
-        # dialog's nested event loop must not re-enter a running task.
-        QTimer.singleShot(0, lambda: _open_first_project(window, file, settings, smoke))
-    window.show()
-    if smoke:
-        QTimer.singleShot(SMOKE_MS, window.close)
-    await asyncio.sleep(0.02)  # let the first paint through before the slower imports
+    await asyncio.sleep(0)  # let a resize or a key press in before the engine's imports
     owns_engine = instance is None or instance.lock.held
     engine = await _start_engine(settings, paths, force_local) if owns_engine else None
     waiting: asyncio.Task[None] | None = None
     if not closed.is_set():
+        window.set_queue_status("")
         window.set_engine(engine)
         window.attach_job_panels(engine)
         if owns_engine:
@@ -285,7 +384,6 @@ async def _main(app: Any, file: str | None, smoke: bool, force_local: bool, inst
 
 
 def run_gui(file: str | None = None, *, smoke: bool = False, force_local: bool = False) -> int:
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     paths = app_paths()
@@ -306,9 +404,15 @@ def run_gui(file: str | None = None, *, smoke: bool = False, force_local: bool =
     from kling_studio.ui.icons import app_icon
 
     app.setWindowIcon(app_icon())
-    app.setQuitOnLastWindowClosed(True)
+    painted = paint_editor(app, paths, file, smoke)
+    # Everything below comes after the first paint: the asyncio loop, the keyring, the engine.
+    import asyncio
+    from collections.abc import Callable
+
+    import qasync
+
     factory: Callable[[], asyncio.AbstractEventLoop] = lambda: qasync.QEventLoop(app)  # noqa: E731
     with asyncio.Runner(loop_factory=factory) as runner:
-        code = runner.run(_main(app, file, smoke, force_local, instance))
+        code = runner.run(_main(app, painted, paths, file, smoke, force_local, instance))
     log.info("Kling Studio stopped")
     return code

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -92,9 +93,11 @@ def register_secret(secret: str | None) -> None:
     _filter.add_secret(secret)
 
 
-def _configured_key() -> str | None:
-    from kling_studio.services.secrets import get_api_key
+def _configured_key(ask_keyring: bool) -> str | None:
+    from kling_studio.services.secrets import ENV_VAR, get_api_key
 
+    if not ask_keyring:  # the keyring's key is registered by ``get_api_key`` when it is read
+        return os.environ.get(ENV_VAR, "").strip() or None
     try:
         return get_api_key()
     except Exception:  # logging must come up even when the keyring is broken
@@ -108,17 +111,20 @@ def setup_logging(
     console: bool = False,
     max_bytes: int = MAX_BYTES,
     backup_count: int = BACKUP_COUNT,
+    ask_keyring: bool = True,
 ) -> Path:
     """Log to ``<log_dir>/kling-studio.log`` (rotating, ``max_bytes`` × ``backup_count``).
 
     ``log_dir`` defaults to ``app_paths().log_dir``. Calling it again replaces the handlers
-    it installed before. Returns the log file's path.
+    it installed before. Returns the log file's path. ``ask_keyring=False`` (the window's
+    start-up) registers only the environment's key now: the keyring's key cannot be in any
+    record before ``get_api_key`` reads it, and that registers it.
     """
     directory = Path(log_dir) if log_dir is not None else app_paths().log_dir
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / LOG_FILE_NAME
     shutdown_logging()
-    register_secret(_configured_key())
+    register_secret(_configured_key(ask_keyring))
     global _previous_factory
     if _previous_factory is None:
         _previous_factory = logging.getLogRecordFactory()

@@ -9,8 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "kling-studio"
 
 
@@ -45,6 +43,8 @@ def app_paths() -> AppPaths:
     if home:
         root = Path(home)
         return AppPaths(root / "config", root / "data", root / "logs", root / "cache", root / "library")
+    import platformdirs  # late: a KLING_STUDIO_HOME start never needs it
+
     videos = Path(platformdirs.user_videos_dir())
     library = videos / "Kling Studio" if videos.is_dir() else Path(platformdirs.user_data_dir(APP_NAME)) / "library"
     return AppPaths(

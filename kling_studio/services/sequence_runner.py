@@ -37,6 +37,9 @@ from kling_studio.services.job_steps import crash_point
 from kling_studio.services.project_io import atomic_write_bytes
 from kling_studio.services.sequence_frames import FrameError, save_last_frame
 from kling_studio.services.sequence_io import chained_frame_path, load_sequence
+from kling_studio.services.sequence_takes import job_tag, segment_video  # the light half lives there
+from kling_studio.services.sequence_takes import latest_done_take as latest_done_take
+from kling_studio.services.sequence_takes import segment_of as segment_of
 
 log = logging.getLogger("kling_studio.sequence")
 
@@ -96,44 +99,6 @@ def new_plan(
     project_path: str, project: dict[str, Any], segments: tuple[int, ...], takes: int, backend: str, out_dir: str | None
 ) -> SequencePlan:
     return SequencePlan(uuid.uuid4().hex, project_path, project, segments, takes, backend, out_dir, time.time())
-
-
-def job_tag(job: JobRecord) -> dict[str, Any] | None:
-    tag = job.storyboard.get(SEQUENCE_TAG)
-    return tag if isinstance(tag, dict) else None
-
-
-def segment_of(job: JobRecord, project_path: str) -> int | None:
-    """The 1-based segment a job was made for (a plain storyboard job of the project: 1)."""
-    if job.project_path != project_path:
-        return None
-    tag = job_tag(job)
-    if tag is None:
-        return 1
-    segment = tag.get("segment")
-    return segment if isinstance(segment, int) else None
-
-
-def latest_done_take(jobs: list[JobRecord], project_path: str, segment: int) -> JobRecord | None:
-    done = [
-        j
-        for j in jobs
-        if segment_of(j, project_path) == segment
-        and j.state == JobState.DONE
-        and j.video_path
-        and Path(j.video_path).is_file()
-    ]
-    return max(done, key=lambda j: j.finished_at or j.updated_at, default=None)
-
-
-def segment_video(project: SequenceProject, project_path: str, index: int, jobs: list[JobRecord]) -> str | None:
-    """The take a segment (0-based ``index``) stands for in the film: its pick while the file
-    exists, else its latest done take; None when it has none (what assembly and a strip show)."""
-    pick = project.segments[index].pick
-    if pick and Path(pick).is_file():
-        return pick
-    take = latest_done_take(jobs, project_path, index + 1)
-    return take.video_path if take is not None else None
 
 
 class ChainStopped(RuntimeError):

@@ -43,6 +43,9 @@ class AppSettings:
     recent_files: tuple[str, ...] = ()
     last_project: str | None = None
     banner_dismissed: bool = False
+    # A hint, never the key: whether the keyring held a key when last asked, so the window's
+    # first paint shows the right backend (and project) before the keyring answers.
+    key_in_keyring: bool = False
     max_video_mb: int = DEFAULT_MAX_VIDEO_MB  # a download stops (and is removed) beyond this size
 
     def max_video_bytes(self) -> int:

@@ -8,7 +8,6 @@ local task lives inside the old engine's local server.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -55,6 +54,8 @@ async def switch_engine(window: StudioWindow, factory: EngineFactory) -> bool:
     if old is not None:
         try:
             # Shielded: closing the window cancels this task, but the old engine must still stop.
+            import asyncio  # late: the window paints before asyncio loads
+
             await asyncio.shield(old.stop())
         except Exception:
             log.exception("the old job engine did not stop cleanly")

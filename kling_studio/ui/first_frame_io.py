@@ -10,11 +10,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps
 from PySide6.QtGui import QImage
 
 from kling_studio.domain.first_frame import FirstFrameCheck
-from kling_studio.services.image_prep import read_first_frame
 
 
 @dataclass(frozen=True)
@@ -25,6 +23,11 @@ class Measured:
 
 def measure_image(path: str, width: int, height: int) -> Measured:
     """Measure the file against the rules and make a thumbnail fitting ``width``×``height``."""
+    # Late: Pillow loads in the worker that measures, not while the window is first painted.
+    from PIL import Image, ImageOps
+
+    from kling_studio.services.image_prep import read_first_frame
+
     check = read_first_frame(path)
     if check.facts is None:
         return Measured(check, None)

@@ -7,7 +7,6 @@ the measured value, and the storyboard keeps its previous first frame.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -259,6 +258,8 @@ class FirstFramePanel(Card):
         self.progress.show()
         self.busy_changed.emit(True)
         try:
+            import asyncio  # late: the window paints before asyncio loads
+
             loop = asyncio.get_running_loop()
             path = await loop.run_in_executor(None, save_pasted_image, image.copy(), self.pasted_dir)
         except OSError as exc:
@@ -328,6 +329,8 @@ class FirstFramePanel(Card):
         self.progress.show()
         self.busy_changed.emit(True)
         try:
+            import asyncio  # late: the window paints before asyncio loads
+
             loop = asyncio.get_running_loop()
             measured = await loop.run_in_executor(None, measure_image, path, THUMB_SIZE.width(), THUMB_SIZE.height())
         finally:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from kling_studio.ui import theme
@@ -30,6 +30,41 @@ def _render(svg: str, size: int) -> QPixmap:
     return pixmap
 
 
+class _TintedSvg(QIconEngine):
+    """Renders a tinted SVG at the size asked for, when it is first asked for (a toolbar shows
+    one size): rendering every size of every icon up front cost ~25 ms before the first paint."""
+
+    def __init__(self, normal: str, disabled: str) -> None:
+        super().__init__()
+        self._normal = normal
+        self._disabled = disabled
+        self._pixmaps: dict[tuple[int, int, bool], QPixmap] = {}
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        side = max(1, min(size.width(), size.height()))
+        disabled = mode == QIcon.Mode.Disabled
+        key = (side, side, disabled)
+        pixmap = self._pixmaps.get(key)
+        if pixmap is None:
+            pixmap = self._pixmaps[key] = _render(self._disabled if disabled else self._normal, side)
+        return pixmap
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        size = QSize(round(rect.width() * ratio), round(rect.height() * ratio))
+        painter.drawPixmap(rect, self.pixmap(size, mode, state))
+
+    def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:
+        side = min(size.width(), size.height())
+        return QSize(side, side)
+
+    def availableSizes(self, mode: QIcon.Mode = QIcon.Mode.Normal, state: QIcon.State = QIcon.State.Off) -> list[QSize]:
+        return [QSize(n, n) for n in _SIZES]
+
+    def clone(self) -> QIconEngine:
+        return _TintedSvg(self._normal, self._disabled)
+
+
 _cache: dict[tuple[str, str], QIcon] = {}
 
 
@@ -50,10 +85,7 @@ def icon(name: str, color: str | None = None) -> QIcon:
     # as a disc, on any menu or toolbar; the disabled badge turns muted.
     normal = source.replace("currentColor", tint).replace("@on_accent", c.on_accent).replace("@accent", c.accent)
     disabled = source.replace("currentColor", c.muted).replace("@on_accent", c.on_accent).replace("@accent", c.muted)
-    result = QIcon()
-    for size in _SIZES:
-        result.addPixmap(_render(normal, size), QIcon.Mode.Normal)
-        result.addPixmap(_render(disabled, size), QIcon.Mode.Disabled)
+    result = QIcon(_TintedSvg(normal, disabled))
     _cache[key] = result
     return result
 

@@ -35,7 +35,7 @@ from shiboken6 import isValid
 from kling_studio.domain.project_file import PROJECT_SUFFIX
 from kling_studio.services.engine_api import JobEngineAPI
 from kling_studio.services.paths import AppPaths, app_paths
-from kling_studio.services.secrets import get_api_key
+from kling_studio.services.secrets import key_configured
 from kling_studio.services.settings import AppSettings, save_settings
 from kling_studio.ui import icons
 from kling_studio.ui.banner import FirstRunBanner
@@ -578,7 +578,7 @@ class StudioWindow(QMainWindow):
         if self.engine is not None:
             label, local = self.engine.backend_label, self.engine.is_local
         else:
-            local = get_api_key() is None
+            local = not key_configured()
             label = LOCAL_LABEL if local else "Kling 3.0 Turbo via APIMart"
         self.backend_label.setText(label)
         self.backend_label.setToolTip("Change the backend and the API key in Settings (Ctrl+,)")

@@ -266,7 +266,7 @@ class SegmentStrip(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
 
     def card_jobs(self, index: int) -> list[JobRecord]:
-        from kling_studio.services.sequence_runner import segment_of
+        from kling_studio.services.sequence_takes import segment_of
 
         path = self.sequence.path
         if path is None:
@@ -274,7 +274,7 @@ class SegmentStrip(QWidget):
         return [j for j in self.jobs_source() if segment_of(j, path) == index + 1]
 
     def refresh(self) -> None:
-        from kling_studio.services.sequence_runner import segment_video
+        from kling_studio.services.sequence_takes import segment_video
 
         project = self.sequence.project
         n = len(project.segments)

@@ -9,7 +9,6 @@ plan, tags and chaining as ``kling-studio submit`` of a sequence); assembly thro
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import replace
@@ -163,7 +162,7 @@ class SequenceController(QObject):
 
     def previous_video(self) -> tuple[str | None, str]:
         """The video the current segment would continue from, or None and why not."""
-        from kling_studio.services.sequence_runner import segment_video
+        from kling_studio.services.sequence_takes import segment_video
 
         index = self.sequence.current
         if index == 0:
@@ -272,7 +271,7 @@ class SequenceController(QObject):
 
     def assemble(self) -> None:
         from kling_studio.services.sequence_assemble import AssembleInput
-        from kling_studio.services.sequence_runner import segment_video
+        from kling_studio.services.sequence_takes import segment_video
 
         path = self.sequence.path
         if path is None:
@@ -294,6 +293,8 @@ class SequenceController(QObject):
         from kling_studio.services.sequence_assemble import assemble
 
         self.window.show_message(f"Assembling {len(inputs)} segments…", 0)
+        import asyncio  # late: the window paints before asyncio loads
+
         result = await asyncio.to_thread(assemble, inputs, out, title=self.sequence.project.title)
         self.last_cut = (result, inputs)
         self.play_cut()

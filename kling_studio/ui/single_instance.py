@@ -9,26 +9,18 @@ over costs no widgets and no event loop.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from kling_studio.ui.instance_name import server_name as server_name  # start-up reads it without QtNetwork
+
 log = logging.getLogger("kling_studio.instance")
 
 MAX_MESSAGE = 64 * 1024  # a path, not a file: anything longer is not ours
-
-
-def server_name(data_dir: Path) -> str:
-    """Stable for a folder, distinct between folders and users (the socket lives in /tmp)."""
-    folder = str(Path(data_dir).expanduser().resolve())
-    digest = hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return f"kling-studio-{uid}-{digest}"
 
 
 def hand_over(name: str, file: str | None, timeout_ms: int = 3000) -> bool:

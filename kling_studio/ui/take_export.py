@@ -8,7 +8,6 @@ file name and reports the result.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +73,8 @@ class TakeExporter(QObject):
             self.tasks.spawn(self.export(job, path))
 
     async def export(self, job: JobRecord, path: str) -> Path | None:
+        import asyncio  # late: the window paints before asyncio loads
+
         from kling_studio.services.editor_export import EditorExportError, export_job
         from kling_studio.services.storyboard_pdf import StoryboardPdfError
 

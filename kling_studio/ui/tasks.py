@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("kling_studio.ui")
 
@@ -21,7 +24,11 @@ class TaskSet:
     ) -> asyncio.Future[Any] | None:
         """Run ``coro``; a failure goes to ``on_error`` (expected errors shown inline) or, without
         one, to ``sys.excepthook``."""
+        # Without asyncio loaded no loop can run (the window's first paint comes before it).
+        asyncio = sys.modules.get("asyncio")
         try:
+            if asyncio is None:
+                raise RuntimeError("no asyncio")
             asyncio.get_running_loop()
         except RuntimeError:
             coro.close()  # no event loop (a script rendering widgets): nothing can run it
@@ -43,8 +50,6 @@ class TaskSet:
             on_error(exc)
             return
         # Unexpected errors go to the one error path (sys.excepthook: log and show).
-        import sys
-
         sys.excepthook(type(exc), exc, exc.__traceback__)
 
     def cancel_all(self) -> None:
