@@ -86,3 +86,21 @@ def test_the_list_catches_a_heavy_import(tmp_path: Path) -> None:
     """The check itself can fail: loading the engine module pulls in what the list names."""
     modules = loaded_after("import kling_studio.services.job_engine", tmp_path)
     assert {"httpx", "sqlite3", "asyncio"} <= set(too_early(modules))
+
+
+def test_the_cli_knows_its_command_names_without_importing_them() -> None:
+    """``kling-studio FILE`` goes to the window by ``COMMAND_NAMES``; it must list every command."""
+    from kling_studio import cli
+
+    assert set(cli._subcommand_names(cli.build_parser())) == set(cli.COMMAND_NAMES)
+
+
+def test_the_gui_entry_point_loads_nothing_heavy_before_the_window(tmp_path: Path) -> None:
+    """``kling-studio`` (cli.main) decides "open the window" without the command modules."""
+    code = """
+import sys
+from kling_studio import app, cli
+app.run_gui = lambda *a, **k: 0  # stop where the window would start
+assert cli.main(["--local"]) == 0
+"""
+    assert too_early(loaded_after(code, tmp_path)) == []
