@@ -252,6 +252,7 @@ def paint_editor(app: QApplication, paths: AppPaths, file: str | None, smoke: bo
     from PySide6.QtCore import QTimer
 
     from kling_studio.services.secrets import assume_key_until_asked
+    from kling_studio.ui.engine_startup import EngineStartup
     from kling_studio.ui.main_window import StudioWindow
     from kling_studio.ui.theme import apply_theme
 
@@ -261,6 +262,8 @@ def paint_editor(app: QApplication, paths: AppPaths, file: str | None, smoke: bo
     assume_key_until_asked(settings.key_in_keyring)
     window = StudioWindow(settings, engine=None, paths=paths)
     window.set_queue_status(STARTING_QUEUE)
+    EngineStartup(window)  # while the engine starts, a Submit waits for it instead of being refused
+    window.generation.update_submit_state()
     state = FirstPaint(window, settings)
     # The window closing ends the app; the loop keeps running until the engine has stopped.
     app.setQuitOnLastWindowClosed(False)
@@ -322,6 +325,8 @@ async def _main(
 
     from PySide6.QtCore import QTimer
 
+    from kling_studio.ui.engine_startup import startup_of
+
     window, settings = painted.window, painted.settings
     loop = asyncio.get_running_loop()
     closed = asyncio.Event()
@@ -350,6 +355,9 @@ async def _main(
     owns_engine = instance is None or instance.lock.held
     engine = await _start_engine(settings, paths, force_local) if owns_engine else None
     waiting: asyncio.Task[None] | None = None
+    startup = startup_of(window)
+    if startup is not None:
+        startup.finish()  # a Submit made meanwhile goes on (or says the queue did not start)
     if not closed.is_set():
         window.set_queue_status("")
         window.set_engine(engine)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kling_studio.domain.storyboard import shot_start_times
 from kling_studio.ui.animatic_runner import AnimaticRunner
+from kling_studio.ui.engine_startup import startup_of
 from kling_studio.ui.engine_switch import engine_settings_changed, switch_engine
 from kling_studio.ui.queue_format import LOCAL_COST, plain_words
 from kling_studio.ui.request_export import curl_command
@@ -26,7 +27,7 @@ def blocking_reasons(window: StudioWindow) -> list[str]:
     reasons = [d.message for d in window.document.compiled.errors]  # words, never the raw code
     if window.first_frame.busy:
         reasons.append("The first frame is still being checked.")
-    if window.engine is None:
+    if window.engine is None and startup_of(window) is None:  # while it starts, a submit waits
         reasons.append("The job engine is not running (it may still be starting).")
     return reasons
 
@@ -75,6 +76,19 @@ class GenerationController(QObject):
             self.tasks.spawn(self.submit())
 
     async def submit(self) -> None:
+        startup = startup_of(self.window)
+        if self.window.engine is None and startup is not None and not self.submitting:
+            self.submitting = True  # one waiting submit (a second press is not a second job)
+            self.update_submit_state()
+            self.window.show_message("Submitting as soon as the queue has started…", 0)
+            try:
+                await startup.wait()
+            finally:
+                self.submitting = False
+                self.update_submit_state()
+            if self.window.engine is None:
+                self.window.show_message("Nothing was submitted: the queue is not running in this window (see the status bar).", 0)
+                return
         engine = self.window.engine
         if engine is None or blocking_reasons(self.window) or self.submitting:
             return
