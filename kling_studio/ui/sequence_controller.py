@@ -77,6 +77,7 @@ class SequenceController(QObject):
         self.last_cut: Any = None  # the latest AssembleResult
         self._unsubscribe: Any = None
         self._engine: Any = None
+        self._closed = False
         self.strip = SegmentStrip(self.sequence)
         self.strip.jobs_source = self.jobs
         self.strip.prices = window.settings.prices
@@ -120,6 +121,8 @@ class SequenceController(QObject):
 
     def jobs(self) -> list[JobRecord]:
         engine = self.window.engine
+        if self._closed:
+            return []  # the window is closing: its engine may be stopping
         self._follow(engine)
         return engine.jobs() if engine is not None else []
 
@@ -359,6 +362,7 @@ class SequenceController(QObject):
             exporter.tasks.spawn(exporter.export(job, path))
 
     def shutdown(self) -> None:
+        self._closed = True
         self.tasks.cancel_all()
         if self._unsubscribe is not None:
             self._unsubscribe()
