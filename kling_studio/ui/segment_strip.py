@@ -25,7 +25,7 @@ from kling_studio.domain.sequence import estimated_cost_usd, film_seconds
 from kling_studio.ui.sequence_document import SequenceDocument
 from kling_studio.ui.widgets import ElideWhenNarrow
 
-THUMB = QSize(96, 54)
+THUMB = QSize(80, 45)
 CACHE_SIZE = 48
 
 
@@ -125,7 +125,7 @@ def segment_state(jobs: list[JobRecord], picked: bool) -> str:
     if running:
         return "generating…" if not done else f"generating… ({done} done)"
     if picked:
-        return f"picked · {done} take{'s' if done != 1 else ''}"
+        return "picked"
     if done:
         return f"{done} take{'s' if done != 1 else ''}"
     return "no take"
@@ -141,7 +141,7 @@ class SegmentCard(QFrame):
         self.setObjectName("segmentCard")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setFixedWidth(200)
+        self.setFixedWidth(212)
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
         row.setSpacing(6)
@@ -291,7 +291,7 @@ class SegmentStrip(QWidget):
         for index, (card, segment) in enumerate(zip(self.cards, project.segments, strict=True)):
             card.title.setText(f"{index + 1}. {segment.title or 'Untitled'}")
             card.title.setToolTip(segment.title)
-            chain = " · from previous" if segment.from_previous else ""
+            chain = " · chained" if segment.from_previous else ""
             card.seconds.setText(f"{segment.total_duration} s{chain}")
             own = self.card_jobs(index)
             card.state.setText(segment_state(own, segment.pick is not None))

@@ -198,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         print(path)
     for path in render(Path(args.out_dir)):
         print(path)
+    from kling_studio.ui.demo.sequence_shots import render_sequence_shots
+
+    for path in render_sequence_shots(Path(args.out_dir)):  # the segment strip and Compare takes
+        print(path)
     return 0
 
 
