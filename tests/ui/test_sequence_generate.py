@@ -38,7 +38,13 @@ async def test_generate_whole_sequence_times_two_chains_segment_2_on_segment_1s_
             QTest.keyClick(spin, Qt.Key.Key_Up)  # ×2
             assert spin.value() == 2
             assert "× 2 takes" in window.sequence_ui.strip.totals.text()
-            window.studio_actions.generate_sequence.trigger()  # Generate → Generate Whole Sequence
+            window.shot_editor.text_edit.setFocus()
+            whole = (
+                Qt.KeyboardModifier.ControlModifier
+                | Qt.KeyboardModifier.AltModifier
+                | Qt.KeyboardModifier.ShiftModifier
+            )
+            QTest.keyClick(focused(), Qt.Key.Key_G, whole)  # Generate → Generate Whole Sequence
             await wait_until(lambda: window.statusBar().currentMessage().startswith("Generating 2 segments × 2 takes"))
 
             def done() -> list:  # type: ignore[type-arg]
