@@ -332,7 +332,7 @@ def _all_jobs() -> list[JobRecord]:
 
 def run_assemble(args: argparse.Namespace) -> int:
     from kling_studio.services.sequence_assemble import AssembleError, AssembleInput, assemble
-    from kling_studio.services.sequence_runner import segment_video
+    from kling_studio.services.sequence_takes import segment_video
 
     project = _load(args.file)
     if project is None:
