@@ -14,6 +14,7 @@ from kling_studio.ui.engine_startup import startup_of
 from kling_studio.ui.engine_switch import engine_settings_changed, switch_engine
 from kling_studio.ui.queue_format import LOCAL_COST, plain_words
 from kling_studio.ui.request_export import curl_command
+from kling_studio.ui.sequence_document import FROM_PREVIOUS
 from kling_studio.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -29,6 +30,13 @@ def blocking_reasons(window: StudioWindow) -> list[str]:
         reasons.append("The first frame is still being checked.")
     if window.engine is None and startup_of(window) is None:  # while it starts, a submit waits
         reasons.append("The job engine is not running (it may still be starting).")
+    if window.document.storyboard.extra.get(FROM_PREVIOUS):
+        # A plain submit would send it as text-to-video and bill a take nobody asked for: the
+        # sequence runner waits for the previous take and sends its last frame.
+        reasons.append(
+            "This segment continues from the previous take's last frame: use Generate → Generate Segment "
+            "(Ctrl+Alt+G), which waits for that take and starts from its frame."
+        )
     return reasons
 
 
@@ -87,7 +95,9 @@ class GenerationController(QObject):
                 self.submitting = False
                 self.update_submit_state()
             if self.window.engine is None:
-                self.window.show_message("Nothing was submitted: the queue is not running in this window (see the status bar).", 0)
+                self.window.show_message(
+                    "Nothing was submitted: the queue is not running in this window (see the status bar).", 0
+                )
                 return
         engine = self.window.engine
         if engine is None or blocking_reasons(self.window) or self.submitting:
