@@ -49,7 +49,7 @@ SMOKE_MS = 800
 SAMPLE_PROJECT = ("sample", "sample.kling.json")
 HANDOVER_WAIT_S = 8.0  # a window that holds the lock may still be starting: how long to keep asking
 LOCK_RETRY_S = 2.0  # without the engine lock: how often to try to take the queue over
-FIRST_PAINT_WAIT_S = 2.0  # at most this long for the window's first paint before going on
+FIRST_PAINT_WAIT_S = 1.0  # at most this long for the first paint (a hidden or minimised window never paints)
 STARTING_QUEUE = "Starting the queue…"
 
 

@@ -25,12 +25,15 @@ class TaskSet:
         """Run ``coro``; a failure goes to ``on_error`` (expected errors shown inline) or, without
         one, to ``sys.excepthook``."""
         # Without asyncio loaded no loop can run (the window's first paint comes before it).
-        asyncio = sys.modules.get("asyncio")
-        try:
-            if asyncio is None:
-                raise RuntimeError("no asyncio")
-            asyncio.get_running_loop()
-        except RuntimeError:
+        running = "asyncio" in sys.modules
+        if running:
+            import asyncio
+
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                running = False
+        if not running:
             coro.close()  # no event loop (a script rendering widgets): nothing can run it
             log.debug("no running event loop; skipped %s", getattr(coro, "__qualname__", coro))
             return None
