@@ -196,8 +196,11 @@ class PreviewPanel(QWidget):
         self._update_enabled()
 
     def unload(self) -> None:
-        self.player.stop()
-        self.player.setSource(QUrl())
+        if not self.player.source().isEmpty():
+            # Only a player that holds a file is stopped: calling into Qt's FFmpeg backend with
+            # nothing loaded gains nothing and was seen to block on a mutex while closing.
+            self.player.stop()
+            self.player.setSource(QUrl())
         self._path = None
         self.scrub.set_shot_starts(None)
         self.scrub.setRange(0, 0)
