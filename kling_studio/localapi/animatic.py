@@ -28,6 +28,7 @@ from av.video.frame import PictureType
 from PIL import Image, ImageOps
 
 from kling_studio.domain.limits import KLING_3_TURBO, LimitsProfile
+from kling_studio.domain.sequence import output_size
 from kling_studio.localapi.cards import CardInfo, draw_band, draw_card
 
 DEFAULT_FPS = 24
@@ -38,9 +39,6 @@ PUSH_IN_STEP = 2
 # ultrafast keeps a 15 s 1080p render well above 5× real time even on a busy 2-core machine;
 # the files are larger than with slower presets, which does not matter for an animatic.
 _X264_OPTIONS = {"preset": "ultrafast", "crf": "22"}
-# An image within 0.5 % of a table ratio (1366×768, 1080×1088) counts as that ratio and gets the
-# table's exact size: a few pixels' difference is not a different shape.
-_SAME_RATIO = 0.005
 AUDIO_RATE = 48000
 AUDIO_LAYOUT = "stereo"
 _AUDIO_CHUNK = 1024  # samples per AAC frame
@@ -66,10 +64,6 @@ FirstFrameInput = str | os.PathLike[str] | Image.Image | None
 ProgressCallback = Callable[[float], None]
 
 
-def _even(value: float) -> int:
-    return max(2, 2 * round(value / 2))
-
-
 def animatic_size(
     resolution: str,
     aspect_ratio: str,
@@ -83,25 +77,16 @@ def animatic_size(
     would be). Any other ratio keeps the resolution's short side (720 or 1080) with the long side
     following the image, clamped to the profile's widest allowed ratio; both sides are even (yuv420p).
     """
+    # One rule for the size (the domain's, which the sequence compiler uses for a chained
+    # segment's placeholder frame); here a setting it cannot size is an error, not None.
+    size = output_size(resolution, aspect_ratio, image_size, profile)
+    if size is not None:
+        return size
     if resolution not in profile.resolutions:
         raise ValueError(f"resolution must be one of {', '.join(profile.resolutions)}; got {resolution!r}")
     if image_size is None:
-        if aspect_ratio not in profile.aspect_ratios:
-            raise ValueError(f"aspect_ratio must be one of {', '.join(profile.aspect_ratios)}; got {aspect_ratio!r}")
-        return profile.output_size(resolution, aspect_ratio)
-    width, height = image_size
-    if width <= 0 or height <= 0:
-        raise ValueError(f"image size must be positive, got {width}×{height}")
-    ratio = width / height
-    for candidate in profile.aspect_ratios:
-        table_w, table_h = profile.output_size(resolution, candidate)
-        if abs(ratio * table_h / table_w - 1) <= _SAME_RATIO:
-            return table_w, table_h
-    short = profile.short_side(resolution)
-    ratio = min(max(ratio, 1 / profile.first_frame_max_ratio), profile.first_frame_max_ratio)
-    if ratio >= 1:
-        return _even(short * ratio), short
-    return short, _even(short / ratio)
+        raise ValueError(f"aspect_ratio must be one of {', '.join(profile.aspect_ratios)}; got {aspect_ratio!r}")
+    raise ValueError(f"image size must be positive, got {image_size[0]}×{image_size[1]}")
 
 
 def _normalise_shots(shots: Sequence[ShotInput]) -> list[tuple[str, int]]:
