@@ -22,7 +22,8 @@ from kling_studio.domain.first_frame import FirstFrameCheck, ImageFacts
 from kling_studio.domain.limits import KLING_3_TURBO, LimitsProfile, get_profile
 from kling_studio.domain.storyboard import FirstFrame, GenerationSettings, Shot, Storyboard
 
-# An image within 0.5 % of a table ratio counts as that ratio (the local animatic does the same).
+# An image within 0.5 % of a table ratio (1366×768, 1080×1088) counts as that ratio and gets the
+# table's exact size (the local animatic sizes its video with this rule too).
 _SAME_RATIO = 0.005
 
 
