@@ -170,12 +170,19 @@ class PreviewPanel(QWidget):
 
     # Public API.
 
-    def load(self, path: str, shot_starts: list[int] | None = None, autoplay: bool = False) -> None:
+    def load(
+        self,
+        path: str,
+        shot_starts: list[int] | None = None,
+        autoplay: bool = False,
+        segment_starts_ms: list[int] | None = None,
+    ) -> None:
         """Show ``path`` with markers at ``shot_starts`` (planned seconds); play once loaded if asked.
 
         Loading the file already shown does not reload it (Qt ignores the same source, so a
         "play once loaded" would never fire): it plays it, from the start if it had ended."""
         self.scrub.set_shot_starts(shot_starts)
+        self.scrub.set_segment_starts_ms(segment_starts_ms)
         if path == self._path and self.player.mediaStatus() not in (
             QMediaPlayer.MediaStatus.NoMedia,
             QMediaPlayer.MediaStatus.InvalidMedia,
@@ -203,6 +210,7 @@ class PreviewPanel(QWidget):
             self.player.setSource(QUrl())
         self._path = None
         self.scrub.set_shot_starts(None)
+        self.scrub.set_segment_starts_ms(None)
         self.scrub.setRange(0, 0)
         self.file_label.clear()
         self.screen_stack.setCurrentWidget(self.placeholder)

@@ -25,6 +25,7 @@ class ShotMarkerSlider(QSlider):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self._starts_ms: list[int] = []
+        self._segments_ms: list[int] = []  # an assembled cut's joins: where each segment starts
         self.setRange(0, 0)
         self.setPageStep(1000)
         self.setSingleStep(100)
@@ -36,6 +37,17 @@ class ShotMarkerSlider(QSlider):
         self._starts_ms = [int(s) * 1000 for s in starts_seconds or []]
         self.updateGeometry()
         self.update()
+
+    def set_segment_starts_ms(self, starts_ms: list[int] | None) -> None:
+        """An assembled cut's segment starts: drawn as tall lines the full height of the bar."""
+        self._segments_ms = [int(ms) for ms in starts_ms or []]
+        tip = "Scrub; the labelled ticks are the storyboard's planned shot starts — click one to jump there"
+        self.setToolTip(tip + ("; the tall lines are the joins between segments" if self._segments_ms else ""))
+        self.update()
+
+    def segment_ms(self) -> list[int]:
+        """Segment starts in milliseconds (empty unless a cut is shown)."""
+        return list(self._segments_ms)
 
     def marker_ms(self) -> list[int]:
         """Planned shot starts in milliseconds, shot 1 first."""
@@ -130,9 +142,19 @@ class ShotMarkerSlider(QSlider):
         super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self._segments_ms and self.maximum() > self.minimum():
+            self._paint_segments()
         if self._starts_ms and self.maximum() > self.minimum():
             self._paint_markers()
         super().paintEvent(event)  # groove and handle over the ticks' lower ends
+
+    def _paint_segments(self) -> None:
+        painter = QPainter(self)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.WindowText), 3))
+        for ms in self._segments_ms:
+            x = self.marker_x(ms)
+            painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        painter.end()
 
     def _paint_markers(self) -> None:
         painter = QPainter(self)

@@ -314,12 +314,23 @@ class SequenceController(QObject):
             at += frames / float(result.fps)
         return sorted(set(starts))
 
+    def segment_starts_ms(self) -> list[int]:
+        """Where each segment starts in the cut (ms, from its frame counts): the joins."""
+        result, _inputs = self.last_cut
+        starts, frames = [], 0
+        for count in result.segment_frames:
+            starts.append(round(frames * 1000 / float(result.fps)))
+            frames += count
+        return starts
+
     def play_cut(self) -> None:
         panels = self.window.job_panels
         preview = getattr(panels, "preview", None)
         if preview is None or self.last_cut is None:
             return
-        preview.load(str(self.last_cut[0].video), self.cut_starts(), autoplay=True)
+        preview.load(
+            str(self.last_cut[0].video), self.cut_starts(), autoplay=True, segment_starts_ms=self.segment_starts_ms()
+        )
         self.window.preview_dock.show()
         self.window.preview_dock.raise_()
 

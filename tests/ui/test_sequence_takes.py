@@ -144,6 +144,9 @@ async def test_assemble_writes_the_cut_and_plays_it_in_the_preview_with_markers(
     assert preview.path() == str(result.video)
     # Segment 1's shot at 0 s, segment 2's at 1 s (24 frames at 24 fps): one marker per shot.
     assert preview.scrub.marker_ms() == [0, 1000]
+    # ...and the joins between segments as tall lines: segment 2 starts at frame 24 = 1 s.
+    assert preview.scrub.segment_ms() == [0, 1000]
+    assert "joins between segments" in preview.scrub.toolTip()
     exported: list[Path] = []
     window.take_export.choose_path = lambda job: str(tmp_path / "cut.otio")  # type: ignore[method-assign]
     window.studio_actions.export_cut.trigger()  # Ctrl+Alt+E, see above
