@@ -93,7 +93,12 @@ def _copy_identity(fd: int, old: os.stat_result) -> None:
 def save_project(path: str | os.PathLike[str], storyboard: Storyboard) -> None:
     """Save atomically; first-frame paths are written relative to the file's folder."""
     p = Path(path)
-    text = dumps_project(storyboard, str(p.resolve().parent))
+    write_project_text(p, dumps_project(storyboard, str(p.resolve().parent)))
+
+
+def write_project_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write a project file's text (schema 1 or 2) the one way: atomic, identity kept, errors in words."""
+    p = Path(path)
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:

@@ -13,7 +13,7 @@ from pathlib import Path
 from kling_studio.domain.project_file import PROJECT_SUFFIX, ProjectFileError
 from kling_studio.domain.sequence import SequenceProject
 from kling_studio.domain.sequence_file import dumps_sequence, loads_sequence, peek_schema
-from kling_studio.services.project_io import ProjectIOError, atomic_write_bytes
+from kling_studio.services.project_io import ProjectIOError, write_project_text
 
 FRAMES_FOLDER = "frames"
 
@@ -56,14 +56,8 @@ def load_sequence(path: str | os.PathLike[str]) -> SequenceProject:
 def save_sequence(path: str | os.PathLike[str], project: SequenceProject) -> None:
     """Save atomically; a failed save leaves the previous file as it was."""
     p = Path(path)
-    text = dumps_sequence(project, str(p.resolve().parent))
-    try:
-        atomic_write_bytes(p, text.encode("utf-8"))
-    except OSError as exc:
-        raise ProjectIOError(
-            f"{p}: could not save ({exc.strerror or exc}). The previous version is unchanged; "
-            "free some space or choose another folder."
-        ) from None
+    # The same write as a single storyboard's: permissions, symlinks, long names, surrogates.
+    write_project_text(p, dumps_sequence(project, str(p.resolve().parent)))
 
 
 def project_stem(path: str | os.PathLike[str]) -> str:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kling_studio.domain.storyboard import Shot, Storyboard
+from kling_studio.domain.sequence import Segment, SequenceProject
+from kling_studio.domain.storyboard import GenerationSettings, Shot, Storyboard
 from kling_studio.services.project_io import ProjectIOError, load_project, save_project
+from kling_studio.services.sequence_io import save_sequence
 
 BOARD = Storyboard(title="identity", shots=(Shot("a lighthouse at dusk", 5),))
 
@@ -104,3 +106,34 @@ def test_a_failed_save_through_a_symlink_leaves_the_target_byte_identical(
     assert link.is_symlink()
     assert json.loads(real.read_text(encoding="utf-8"))["title"] == "identity"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.kling.json", "real.kling.json"]
+
+
+def _two_segments(text: str = "helmet on") -> SequenceProject:
+    return SequenceProject(
+        title="identity",
+        settings=GenerationSettings(),
+        segments=(
+            Segment("Garage", (Shot("tyres roll", 3),)),
+            Segment("Helmet", (Shot(text, 3),), from_previous=True),
+        ),
+    )
+
+
+def test_a_sequence_save_keeps_the_file_identity_too(tmp_path: Path, umask_022: None) -> None:
+    # The studio saves every project through the sequence layer: schema 2 must get the same care.
+    new = tmp_path / "film.kling.json"
+    save_sequence(new, _two_segments())
+    assert _mode(new) == 0o644
+    assert json.loads(new.read_text(encoding="utf-8"))["schema"] == 2
+    real = tmp_path / "store" / "real.kling.json"
+    real.parent.mkdir()
+    real.write_text("{}", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "link.kling.json"
+    link.symlink_to(real)
+    save_sequence(link, _two_segments())
+    assert link.is_symlink() and _mode(real) == 0o640
+    before = real.read_bytes()
+    with pytest.raises(ProjectIOError, match="lone surrogate"):
+        save_sequence(link, _two_segments("helmet \ud800 on"))
+    assert real.read_bytes() == before
