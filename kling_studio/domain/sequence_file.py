@@ -26,6 +26,7 @@ from kling_studio.domain.project_file import (
     ProjectFileError,
     dumps_project,
     loads_project,
+    relative_path,
     resolve_path,
 )
 from kling_studio.domain.sequence import Segment, SequenceProject, from_storyboard, is_single
@@ -155,15 +156,8 @@ def _segment(item: object, index: int, project_settings: object, project_dir: st
 
 def stored_path(path: str, project_dir: str | None) -> str:
     """A pick as written: relative (with ``/``) when inside the project folder, else as given."""
-    if project_dir is None or not os.path.isabs(path):
-        return path
-    try:
-        rel = os.path.relpath(path, project_dir)
-    except ValueError:  # another drive on Windows
-        return path
-    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
-        return path
-    return rel.replace(os.sep, "/")
+    rel = relative_path(path, project_dir)
+    return path if rel == os.pardir or rel.startswith(os.pardir + "/") else rel
 
 
 def dumps_sequence(project: SequenceProject, project_dir: str | None = None) -> str:

@@ -26,8 +26,8 @@ class ProjectIOError(OSError):
         self.message = message
 
 
-def load_project(path: str | os.PathLike[str]) -> Storyboard:
-    """Load a project file. Raises ProjectFileError (content) or ProjectIOError (disk)."""
+def read_project_text(path: str | os.PathLike[str]) -> str:
+    """A project file's text (either schema); ProjectIOError (disk) or ProjectFileError (not UTF-8)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -36,9 +36,15 @@ def load_project(path: str | os.PathLike[str]) -> Storyboard:
     except OSError as exc:
         raise ProjectIOError(f"{p}: cannot read ({exc.strerror or exc})") from None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProjectFileError("syntax", f"{p}: not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def load_project(path: str | os.PathLike[str]) -> Storyboard:
+    """Load a project file. Raises ProjectFileError (content) or ProjectIOError (disk)."""
+    p = Path(path)
+    text = read_project_text(p)
     try:
         return loads_project(text, str(p.resolve().parent))
     except ProjectFileError as exc:

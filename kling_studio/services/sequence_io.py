@@ -13,24 +13,9 @@ from pathlib import Path
 from kling_studio.domain.project_file import PROJECT_SUFFIX, ProjectFileError
 from kling_studio.domain.sequence import SequenceProject
 from kling_studio.domain.sequence_file import dumps_sequence, loads_sequence, peek_schema
-from kling_studio.services.project_io import ProjectIOError, write_project_text
+from kling_studio.services.project_io import ProjectIOError, read_project_text, write_project_text
 
 FRAMES_FOLDER = "frames"
-
-
-def read_project_text(path: str | os.PathLike[str]) -> str:
-    """The file's text; ProjectIOError (disk) or ProjectFileError (not UTF-8)."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise ProjectIOError(f"{p}: no such file") from None
-    except OSError as exc:
-        raise ProjectIOError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProjectFileError("syntax", f"{p}: not UTF-8 text (byte {exc.start + 1})") from None
 
 
 def file_schema(path: str | os.PathLike[str]) -> int | None:
