@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
@@ -43,6 +44,22 @@ def thumbnail_path(video_path: str) -> Path:
     return thumbnail_dir() / (hashlib.sha1(key).hexdigest() + ".png")
 
 
+def frame_image(video_path: str, at: float | None) -> Any:
+    """Blocking: the first decoded frame at or after ``at`` seconds (None: halfway) as a PIL image,
+    or None for a video with no frames. Raises OSError, av.FFmpegError or IndexError (no video)."""
+    import av  # late: only a worker with a video to decode loads FFmpeg
+
+    image = None
+    with av.open(video_path) as container:
+        stream = container.streams.video[0]
+        target = float(container.duration or 0) / 2_000_000 if at is None else at
+        for frame in container.decode(stream):
+            image = frame.to_image()  # type: ignore[no-untyped-call]
+            if frame.time is None or frame.time >= target:
+                break
+    return image
+
+
 def make_thumbnail(video_path: str, size: tuple[int, int] = THUMB_SIZE) -> str | None:
     """Blocking: decode one frame and write the PNG to the cache; returns its path or None."""
     try:
@@ -55,13 +72,7 @@ def make_thumbnail(video_path: str, size: tuple[int, int] = THUMB_SIZE) -> str |
     import av  # imported late: only workers with a video to decode need FFmpeg in memory
 
     try:
-        image = None
-        with av.open(video_path) as container:
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                image = frame.to_image()  # type: ignore[no-untyped-call]
-                if frame.time is None or frame.time >= FRAME_AT_SECONDS:
-                    break
+        image = frame_image(video_path, FRAME_AT_SECONDS)
         if image is None:
             return None
         image.thumbnail(size)

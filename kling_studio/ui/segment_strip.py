@@ -33,16 +33,10 @@ def middle_frame(video: str, size: tuple[int, int] = (THUMB.width(), THUMB.heigh
     """Blocking (a worker thread): the frame halfway through ``video``, scaled down."""
     import av  # late: only a worker with a video to decode loads FFmpeg
 
+    from kling_studio.ui.queue_thumbnails import frame_image
+
     try:
-        with av.open(video) as container:
-            stream = container.streams.video[0]
-            seconds = float(container.duration or 0) / 1_000_000
-            target = seconds / 2
-            image = None
-            for frame in container.decode(stream):
-                image = frame.to_image()  # type: ignore[no-untyped-call]
-                if frame.time is None or frame.time >= target:
-                    break
+        image = frame_image(video, None)
         if image is None:
             return None
         image.thumbnail(size)
