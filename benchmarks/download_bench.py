@@ -2,9 +2,18 @@
 
 Serves a generated MP4-looking file (default 200 MB) from ``python -m http.server`` in a child
 process on 127.0.0.1, downloads it with the client (streamed to disk, fsynced, renamed) and with
-``curl -o FILE`` + ``sync FILE`` (the same work), and prints MB/s (10^6 bytes per second) and this process's memory growth.
+``curl -o FILE`` + ``sync FILE`` (the same work), and prints MB/s (10^6 bytes per second) and this
+process's memory growth.
 
-    .venv/bin/python benchmarks/download_bench.py [--size-mb 200] [--runs 3]
+Both sides get the same conditions: the served file is made durable before the first run (else
+its own writeback competes with whichever side runs first), one untimed round of each warms up
+(the first request imports httpx's network backend; curl's binary is already in the page cache),
+``sync`` runs untimed before every timed download (no dirty pages left by the other side), and
+the order alternates run by run (ours first, then curl first). Both are timed by wall clock from
+the start of the request to the durable file: curl's figure includes starting ``curl`` and
+``sync`` (a few ms), ours excludes building the ``KlingClient`` (the app has one already).
+
+    .venv/bin/python benchmarks/download_bench.py [--size-mb 200] [--runs 7]
 """
 
 from __future__ import annotations
@@ -51,6 +60,8 @@ def make_file(folder: Path, size: int) -> Path:
             piece = block[: min(len(block), size - written)]
             fh.write(piece)
             written += len(piece)
+        fh.flush()
+        os.fsync(fh.fileno())  # durable now: its writeback must not land inside a timed run
     return path
 
 
@@ -102,7 +113,7 @@ def curl_run(url: str, dest: Path) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     size = args.size_mb * MB
 
@@ -125,22 +136,37 @@ def main() -> int:
             samples: list[int] = []
             client_speeds: list[float] = []
             curl_speeds: list[float] = []
-            for run in range(args.runs):
+
+            def ours(run: int) -> None:
                 dest = folder / "out" / f"clip-{run}.mp4"
+                os.sync()
                 seconds = asyncio.run(client_run(url, dest, samples))
                 if dest.stat().st_size != size:
                     raise SystemExit(f"download size mismatch: {dest.stat().st_size} != {size}")
-                client_speeds.append(size / MB / seconds)
                 dest.unlink()
+                if run >= 0:
+                    client_speeds.append(size / MB / seconds)
+
+            def theirs(run: int) -> None:
+                os.sync()
                 curl_seconds = curl_run(url, folder / "out" / f"curl-{run}.mp4")
-                if curl_seconds is not None:
+                if curl_seconds is not None and run >= 0:
                     curl_speeds.append(size / MB / curl_seconds)
+
+            ours(-1)  # warm-up round, untimed
+            theirs(-1)
+            for run in range(args.runs):
+                for side in (ours, theirs) if run % 2 == 0 else (theirs, ours):
+                    side(run)
             peak_after = peak_rss()
         finally:
             server.terminate()
             server.wait(timeout=10)
 
-    print(f"file: {args.size_mb} MB over http://127.0.0.1 (python -m http.server), {args.runs} runs")
+    print(
+        f"file: {args.size_mb} MB over http://127.0.0.1 (python -m http.server), "
+        f"{args.runs} runs each after a warm-up, order alternating"
+    )
     print(
         f"KlingClient.download : median {statistics.median(client_speeds):8.1f} MB/s"
         f"  (runs: {', '.join(f'{s:.1f}' for s in client_speeds)}; writes to disk + fsync + rename)"
