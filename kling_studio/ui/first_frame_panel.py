@@ -360,9 +360,10 @@ class FirstFramePanel(Card):
     def _sync(self) -> None:
         ff = self.document.storyboard.first_frame
         has = ff is not None
-        self.drop_zone.setProperty("hasImage", has)
-        self.drop_zone.style().unpolish(self.drop_zone)
-        self.drop_zone.style().polish(self.drop_zone)
+        if self.drop_zone.property("hasImage") != has:  # a re-polish repaints: not on every keystroke
+            self.drop_zone.setProperty("hasImage", has)
+            self.drop_zone.style().unpolish(self.drop_zone)
+            self.drop_zone.style().polish(self.drop_zone)
         self.stack.setCurrentIndex(1 if has else 0)
         if ff is None:
             return

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QListView,
-    QPlainTextEdit,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTextEdit,
@@ -26,7 +25,7 @@ from kling_studio.domain.diagnostics import Diagnostic
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.ui import icons, theme
 from kling_studio.ui.storyboard_document import StoryboardDocument
-from kling_studio.ui.widgets import Card, counter_style, set_style_name
+from kling_studio.ui.widgets import Card, CounterLabel, OpaquePlainTextEdit, counter_style, set_style_name
 
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 SHOT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -36,7 +35,35 @@ _ICON_AND_PADDING = 44  # decoration, its margin and the item padding from the s
 
 def utf16_offset(text: str, code_point: int) -> int:
     """Qt positions count UTF-16 units; the compiler counts code points."""
+    if text.isascii():
+        return code_point
     return len(text[:code_point].encode("utf-16-le")) // 2
+
+
+def changed_span(old: str, new: str) -> tuple[int, int, int]:
+    """(start, old_end, new_end): ``new`` is ``old`` with ``old[start:old_end]`` replaced by
+    ``new[start:new_end]``, the shortest such span (common prefix and suffix left out).
+
+    Binary search over slice comparisons: a few C-speed compares instead of a Python loop
+    over a 2,000-character prompt on every keystroke.
+    """
+    most = min(len(old), len(new))
+    lo, hi = 0, most  # the common prefix is at least lo and at most hi long
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[:mid] == new[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    start = lo
+    lo, hi = 0, most - start  # the common suffix, not overlapping the prefix
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid :] == new[len(new) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return start, len(old) - lo, len(new) - lo
 
 
 class DiagnosticListModel(QAbstractListModel):
@@ -106,19 +133,24 @@ class PromptPreviewPanel(Card):
     shot_activated = Signal(int)  # 0-based shot index
 
     def __init__(self, document: StoryboardDocument, parent: QWidget | None = None) -> None:
-        self.counter = QLabel()
+        self.counter = CounterLabel(f"88888/{KLING_3_TURBO.max_prompt_chars}")
         self.counter.setAccessibleName("Prompt character count")
+        limit, advised = KLING_3_TURBO.max_prompt_chars, KLING_3_TURBO.recommended_prompt_chars
+        self.counter.setToolTip(f"At most {limit} characters; APIMart recommends at most {advised}.")
         super().__init__("Compiled prompt", parent, trailing=self.counter)
         self.document = document
         self._shown_text: str | None = None
+        self._shown_spans: tuple[tuple[int, int], ...] = ()
         self._build_ui()
         self._connect()
         self.refresh()
 
     def _build_ui(self) -> None:
-        self.view = QPlainTextEdit()
+        self.view = OpaquePlainTextEdit()
         self.view.setObjectName("promptView")
         self.view.setReadOnly(True)
+        # The view is edited in place (see _show_text): no history of those edits to keep.
+        self.view.setUndoRedoEnabled(False)
         self.view.setAccessibleName("Compiled prompt")
         self.view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.view.setTextInteractionFlags(
@@ -161,14 +193,17 @@ class PromptPreviewPanel(Card):
 
     def refresh(self, force: bool = False) -> None:
         compiled = self.document.compiled
-        if force or compiled.text != self._shown_text:
+        if force or self._shown_text is None:
             self._shown_text = compiled.text
             self.view.setPlainText(compiled.text)
+            self._highlight(compiled)
+        elif compiled.text != self._shown_text:
+            self._show_text(compiled)
+        elif compiled.sanitized_spans != self._shown_spans:
             self._highlight(compiled)
         limit, advised = KLING_3_TURBO.max_prompt_chars, KLING_3_TURBO.recommended_prompt_chars
         self.counter.setText(f"{compiled.length}/{limit}")
         set_style_name(self.counter, counter_style(compiled.length, advised, limit))
-        self.counter.setToolTip(f"At most {limit} characters; APIMart recommends at most {advised}.")
         self.diagnostics.set_compiled(compiled)
         n_err, n_warn = len(compiled.errors), len(compiled.warnings)
         parts = ["Ready to submit" if not n_err else blocking_text(n_err)]
@@ -177,7 +212,42 @@ class PromptPreviewPanel(Card):
         self.summary.setText(" · ".join(parts))
         self.list.setVisible(bool(n_err or n_warn))
 
+    def _show_text(self, compiled: CompiledPrompt) -> None:
+        """Replace only the span that changed (a keystroke: one character), in one edit.
+
+        ``setPlainText`` would lay out and repaint the whole prompt, drop the reader's scroll
+        position and rebuild every highlight on each keystroke (typing latency, issue #13).
+        """
+        old, new = self._shown_text or "", compiled.text
+        self._shown_text = new
+        doc = self.view.document()
+        if "\r" in old or "\r" in new:  # "\r\n" is one break in a QTextDocument: offsets would drift
+            self.view.setPlainText(new)
+            self._highlight(compiled)
+            return
+        start, old_end, new_end = changed_span(old, new)
+        cursor = QTextCursor(doc)
+        cursor.beginEditBlock()
+        cursor.setPosition(utf16_offset(old, start))
+        cursor.setPosition(utf16_offset(old, old_end), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(new[start:new_end])
+        cursor.endEditBlock()
+        if doc.characterCount() - 1 != utf16_offset(new, len(new)):  # never expected; never wrong
+            self.view.setPlainText(new)
+            self._highlight(compiled)
+            return
+        # The highlights are cursors into the document: the edit moved them along. They are
+        # still right when every one lies clear of the edit and the spans moved the same way.
+        delta = new_end - old_end
+        moved = tuple((a, b) if b < start else (a + delta, b + delta) for a, b in self._shown_spans)
+        clear = all(b < start or a >= old_end for a, b in self._shown_spans)
+        if not clear or moved != compiled.sanitized_spans:
+            self._highlight(compiled)
+        else:
+            self._shown_spans = moved
+
     def _highlight(self, compiled: CompiledPrompt) -> None:
+        self._shown_spans = compiled.sanitized_spans
         c = theme.colors()
         fmt = QTextCharFormat()
         fmt.setBackground(QColor(c.warning))

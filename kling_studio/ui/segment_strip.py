@@ -159,6 +159,8 @@ class SegmentCard(QFrame):
         row.addLayout(col, 1)
 
     def set_current(self, current: bool) -> None:
+        if self.property("current") == current and self.styleSheet():
+            return  # a new style sheet re-polishes the card and its labels (each keystroke refreshes)
         self.setProperty("current", current)
         colour = "palette(highlight)" if current else "palette(mid)"
         self.setStyleSheet(
@@ -294,8 +296,10 @@ class SegmentStrip(QWidget):
             if pixmap is not None:
                 card.thumb.setPixmap(pixmap)
             else:
-                card.thumb.clear()
-                card.thumb.setText("no take" if not video else "…")
+                words = "no take" if not video else "…"
+                if card.thumb.text() != words or not card.thumb.pixmap().isNull():  # else: repaints for nothing
+                    card.thumb.clear()
+                    card.thumb.setText(words)
             card.set_current(index == self.sequence.current)
             card.setAccessibleName(f"Segment {index + 1}: {segment.title}, {card.state.text()}")
         seconds = film_seconds(project)

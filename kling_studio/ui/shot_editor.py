@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.domain.multishot import looks_multishot
@@ -17,14 +17,14 @@ from kling_studio.domain.shot_split import ShotSplitError, offers_split, split_s
 from kling_studio.ui.edit_commands import EditShotTextCommand, SetShotSecondsCommand, SplitShotCommand
 from kling_studio.ui.shot_table_model import WIDEST_COUNTER, shot_char_budget, shot_char_count, shot_char_tooltip
 from kling_studio.ui.storyboard_document import StoryboardDocument
-from kling_studio.ui.widgets import Card, counter_style, set_style_name
+from kling_studio.ui.widgets import Card, CounterLabel, OpaquePlainTextEdit, counter_style, set_style_name
 
 
 def _shots(count: int) -> str:
     return f"{count} shot{'s' if count != 1 else ''}"
 
 
-class ShotTextEdit(QPlainTextEdit):
+class ShotTextEdit(OpaquePlainTextEdit):
     """Leaves Undo/Redo to the window: the document's stack, not the widget, owns history."""
 
     def event(self, event: QEvent) -> bool:
@@ -40,9 +40,9 @@ class ShotEditorPanel(Card):
     message = Signal(str)  # why a split was refused, for the status bar
 
     def __init__(self, document: StoryboardDocument, parent: QWidget | None = None) -> None:
-        self.counter = QLabel()
+        # As wide as any count, so it never clips nor makes the title jump (nor relayouts).
+        self.counter = CounterLabel(WIDEST_COUNTER)
         self.counter.setAccessibleName("Shot character count")
-        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         super().__init__("Shot", parent, trailing=self.counter)
         self.document = document
         self._updating = False
@@ -222,8 +222,6 @@ class ShotEditorPanel(Card):
             self.counter.setText(f"{chars}/{limit}")
             self.counter.setToolTip(shot_char_tooltip(chars, len(shots)))
             set_style_name(self.counter, counter_style(chars, advisory, limit))
-            # Wide enough for any count, so the counter never clips nor makes the title jump.
-            self.counter.setMinimumWidth(self.counter.fontMetrics().horizontalAdvance(WIDEST_COUNTER))
             self.hint.setText("Line breaks become spaces in the prompt" if len(shots) > 1 else "")
             self._show_split_offer()
         finally:

@@ -9,7 +9,14 @@ from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabe
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.domain.storyboard import Shot
 from kling_studio.ui.edit_commands import AddShotCommand, DeleteShotCommand, DuplicateShotCommand, MoveShotCommand
-from kling_studio.ui.shot_table_model import COL_CHARS, COL_NUMBER, COL_SECONDS, COL_TEXT, ShotTableModel
+from kling_studio.ui.shot_table_model import (
+    COL_CHARS,
+    COL_NUMBER,
+    COL_SECONDS,
+    COL_TEXT,
+    WIDEST_COUNTER,
+    ShotTableModel,
+)
 from kling_studio.ui.storyboard_document import StoryboardDocument
 from kling_studio.ui.widgets import Card
 
@@ -91,8 +98,9 @@ class ShotListPanel(Card):
         header.setSectionResizeMode(COL_NUMBER, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_SECONDS, QHeaderView.ResizeMode.Fixed)
-        # As wide as its widest counter ("1500/3072"), never clipped; the model gives a floor.
-        header.setSectionResizeMode(COL_CHARS, QHeaderView.ResizeMode.ResizeToContents)
+        # As wide as its widest counter ("1500/3072"), never clipped: sized by _fit_chars_column,
+        # not ResizeToContents, which measures every row again on each keystroke.
+        header.setSectionResizeMode(COL_CHARS, QHeaderView.ResizeMode.Fixed)
         view.setColumnWidth(COL_NUMBER, 34)
         view.setColumnWidth(COL_SECONDS, 56)
         self._fit_rows(view, 0)
@@ -194,9 +202,19 @@ class ShotListPanel(Card):
         rows = max(4, min(KLING_3_TURBO.max_shots, shots))
         view.setFixedHeight(rows * 30 + 30 + 4)  # rows, the header, the frame
 
+    def _fit_chars_column(self) -> None:
+        """The model's floor (five-digit counts fit); wider only for a counter longer than that."""
+        hint = self.model.headerData(COL_CHARS, Qt.Orientation.Horizontal, Qt.ItemDataRole.SizeHintRole)
+        width = hint.width()
+        if any(len(text) > len(WIDEST_COUNTER) for text in self.model.counter_texts()):
+            width = max(width, self.view.sizeHintForColumn(COL_CHARS))
+        if self.view.columnWidth(COL_CHARS) != width:
+            self.view.setColumnWidth(COL_CHARS, width)
+
     def _sync(self) -> None:
         n = len(self.document.storyboard.shots)
         self._fit_rows(self.view, n)
+        self._fit_chars_column()
         limit = KLING_3_TURBO.max_shots
         self.count_label.setText(f"{n} of {limit} · the model's limit" if n >= limit else f"{n} of {limit}")
         self._show_selection(self.document.selected)

@@ -27,6 +27,19 @@ SHOT_MIME = "application/x-kling-studio-shot-row"
 
 _HEADERS = {COL_NUMBER: "#", COL_TEXT: "Shot", COL_SECONDS: "Sec", COL_CHARS: "Chars"}
 _ModelIndex = QModelIndex | QPersistentModelIndex
+# The roles data() answers, and the flags, made once (enum arithmetic is slow in Python).
+_ROLES = frozenset(
+    {
+        int(RAW_VALUE_ROLE),
+        int(Qt.ItemDataRole.DisplayRole),
+        int(Qt.ItemDataRole.ToolTipRole),
+        int(Qt.ItemDataRole.TextAlignmentRole),
+        int(Qt.ItemDataRole.ForegroundRole),
+        int(Qt.ItemDataRole.AccessibleTextRole),
+    }
+)
+_GAP_FLAGS = Qt.ItemFlag.ItemIsDropEnabled
+_ROW_FLAGS = _GAP_FLAGS | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
 _CELL_PADDING = 20  # the item padding of the style sheet and the focus frame, both sides
 
 
@@ -93,14 +106,15 @@ class ShotTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and section != COL_TEXT:
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.SizeHintRole and section == COL_CHARS:
-            # With ResizeToContents the column is at least this wide, so it does not jump while
-            # typing, and never narrower than its widest cell (the cells' own hints).
+            # The column's width (the panel's _fit_chars_column): as wide as the widest counter,
+            # so it does not jump while typing.
             metrics = QFontMetrics(QGuiApplication.font())
             return QSize(metrics.horizontalAdvance(WIDEST_COUNTER) + _CELL_PADDING, metrics.height() + 8)
         return None
 
     def data(self, index: _ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._shots):
+        # A view asks for a dozen roles per cell on every paint: answer the others at once.
+        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self._shots):
             return None
         shot = self._shots[index.row()]
         col = index.column()
@@ -141,10 +155,7 @@ class ShotTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsDropEnabled
-        if not index.isValid():
-            return base
-        return base | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        return _ROW_FLAGS if index.isValid() else _GAP_FLAGS
 
     # Drag and drop: moving rows is an undoable storyboard edit.
 
@@ -207,7 +218,25 @@ class ShotTableModel(QAbstractTableModel):
             self.endRemoveRows()
         else:
             self._shots = new
+            # A keystroke changes one shot's text: repaint its text and count cells, not the
+            # table (a range repaints the whole viewport; typing latency, issue #13).
+            for i, (before, after) in enumerate(zip(old, new, strict=True)):
+                if before is after or before == after:
+                    continue
+                if before.duration != after.duration or before.extra != after.extra:
+                    self.dataChanged.emit(self.index(i, 0), self.index(i, COLUMN_COUNT - 1))
+                    continue
+                self.dataChanged.emit(self.index(i, COL_TEXT), self.index(i, COL_TEXT))
+                if shot_char_count(before, len(old)) != shot_char_count(after, len(new)):
+                    self.dataChanged.emit(self.index(i, COL_CHARS), self.index(i, COL_CHARS))
+            return
         changed = [i for i in range(min(len(old), len(new))) if old[i] != new[i] or len(old) != len(new)]
         if changed:
             # Character budgets depend on the shot count too (one shot is not sanitised).
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], COLUMN_COUNT - 1))
+
+    def counter_texts(self) -> list[str]:
+        """What the Chars column shows, row by row (for the panel to size the column)."""
+        count = len(self._shots)
+        limit = shot_char_budget(count)[0]
+        return [f"{shot_char_count(shot, count)}/{limit}" for shot in self._shots]

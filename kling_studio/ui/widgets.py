@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from kling_studio.ui import icons, theme
 
@@ -30,6 +30,69 @@ class Card(QFrame):
         self.body.addLayout(header)
 
 
+class OpaquePlainTextEdit(QPlainTextEdit):
+    """A text edit whose viewport paints its own background, so Qt need not paint what lies under it.
+
+    The style sheet gives text fields a rounded background drawn by the frame and leaves the
+    viewport transparent; then every repaint of the text (each keystroke, each caret blink) first
+    repaints the frame, the card and every ancestor up to the window under it. The viewport sits
+    inside the padding, clear of the rounded corners, so filling it with the same base colour
+    draws the same pixels (tests/ui/test_typing_paths.py compares them).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self.viewport())
+        painter.fillRect(event.rect(), self.viewport().palette().brush(QPalette.ColorRole.Base))
+        painter.end()
+        super().paintEvent(event)
+
+
+class CounterLabel(QLabel):
+    """A right-aligned count ("1866/3072") in a card's title row; its size never follows its text.
+
+    A label that may change size makes every new text relayout its card and, one posted event
+    per level, every layout up to the window. Fixed at the width of ``widest``, a new count
+    only repaints the label (typing latency, issue #13), and the title never jumps. It paints
+    the card's colour under its text itself, so that repaint stops at the label instead of
+    repainting the card and every ancestor under it.
+    """
+
+    def __init__(self, widest: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._widest = widest
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self._fit()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), QColor(theme.colors().card))  # QFrame#card's background
+        painter.end()
+        super().paintEvent(event)
+
+    def setText(self, text: str) -> None:
+        if len(text) > len(self._widest):  # a count longer than planned for: grow, never clip
+            self._widest = "8" * (len(text) - len(self._widest)) + self._widest
+            self._fit()
+        super().setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()  # the style sheet's bold counters are wider than the plain font
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        width = metrics.horizontalAdvance(self._widest) + 2 * self.margin() + margins.left() + margins.right()
+        height = max(metrics.height(), metrics.lineSpacing()) + 2 * self.margin() + margins.top() + margins.bottom()
+        self.setFixedSize(width, height)
+
+
 def counter_style(value: int, warn_over: int | None, limit: int) -> str:
     """The object name that colours a counter: green, amber over ``warn_over``, red over ``limit``."""
     if value > limit:
@@ -51,13 +114,19 @@ _MEANINGFUL_COLOURS = {
 
 
 def set_style_name(label: QLabel, name: str) -> None:
-    """Change a label's object name and re-apply the style sheet rules that depend on it."""
+    """Change a label's object name and re-apply the style sheet rules that depend on it.
+
+    A no-op when nothing changes: counters call this on every keystroke, and a new palette or
+    a re-polish sends change events down the label and repaints it (typing latency, issue #13).
+    """
     role = _MEANINGFUL_COLOURS.get(name)
     if role is not None:
+        colour = QColor(getattr(theme.colors(), role))
         palette = label.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(getattr(theme.colors(), role)))
-        label.setPalette(palette)
-        label.setProperty("meaningfulColour", True)
+        if not label.property("meaningfulColour") or palette.color(QPalette.ColorRole.WindowText) != colour:
+            palette.setColor(QPalette.ColorRole.WindowText, colour)
+            label.setPalette(palette)
+            label.setProperty("meaningfulColour", True)
     elif label.property("meaningfulColour"):
         label.setPalette(QPalette())  # back to the inherited colours
         label.setProperty("meaningfulColour", False)
