@@ -21,13 +21,15 @@ from pathlib import Path
 from benchlib import PREFIX
 
 HERE = Path(__file__).resolve().parent
+EXTRA_ARGS = {"startup_bench.py": ["--breakdown"]}  # make bench also shows where start-up's time goes
 
 
 def run(script: Path) -> list[dict[str, object]]:
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     print(f"== {script.name}", flush=True)
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=1800)
+    command = [sys.executable, str(script), *EXTRA_ARGS.get(script.name, [])]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
     rows = []
     for line in done.stdout.splitlines():
         if line.startswith(PREFIX):
