@@ -253,7 +253,8 @@ def run_jobs(args: argparse.Namespace) -> int:
         cost = j.actual_cost_usd if j.actual_cost_usd is not None else j.estimated_cost_usd
         cost_text = f"${cost:.2f}" if cost is not None else "-"
         tail = j.video_path or j.error_message or ""
-        _out(f"{j.id[:8]:8}  {j.state.value:15}  {j.progress:>3}%  {cost_text:>7}  {j.title[:24]:24}  {tail}")
+        # People read this table (``--json`` keeps the state values for scripts).
+        _out(f"{j.id[:8]:8}  {j.state.label.lower():15}  {j.progress:>3}%  {cost_text:>7}  {j.title[:24]:24}  {tail}")
     return EXIT_OK
 
 

@@ -138,6 +138,9 @@ def test_needs_attention_exits_4_and_resume_checks_it_again(
     assert main(["submit", str(write_project(tmp_path)), "--wait", "--base-url", server.base_url]) == 4
     (listed,) = jobs_json(capsys)
     assert listed["state"] == "needs_attention" and listed["error"]
+    assert main(["jobs"]) == 0
+    table = capsys.readouterr().out
+    assert "needs attention" in table and "needs_attention" not in table  # words in the table for people
     assert main(["resume", "--wait"]) == 0
     (listed,) = jobs_json(capsys)
     assert listed["state"] == "done"
