@@ -1,9 +1,11 @@
-"""Settings: backend, API key (keyring), base URL, concurrency, library, prices, notifications, theme."""
+"""Settings: backend, API key (keyring), base URL, concurrency, largest video, library, prices,
+notifications, theme."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
@@ -29,7 +31,7 @@ from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.services import secrets
 from kling_studio.services.logging_setup import register_secret
 from kling_studio.services.retry import Deadlines, RetryPolicy
-from kling_studio.services.settings import BACKEND_AUTO, BACKEND_LOCAL, BACKEND_REMOTE, AppSettings
+from kling_studio.services.settings import BACKEND_AUTO, BACKEND_LOCAL, BACKEND_REMOTE, MAX_VIDEO_ENV, AppSettings
 from kling_studio.ui import icons
 from kling_studio.ui.connection_words import failure_words
 from kling_studio.ui.tasks import TaskSet
@@ -43,6 +45,7 @@ BACKENDS = (
     ("Remote (Kling 3.0 Turbo via APIMart)", BACKEND_REMOTE),
 )
 THEMES = (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light"))
+MIN_VIDEO_MB, MAX_VIDEO_MB_LIMIT = 16, 100 * 1024  # the "Largest video" field: 16 MB to 100 GB
 TEST_TIMEOUT_S = 15.0  # Test connection gives up (and says "timed out") after this long
 
 
@@ -108,6 +111,22 @@ class SettingsDialog(QDialog):
         self.concurrency.setValue(s.concurrency)
         self.concurrency.setSuffix(" jobs at once")
         form.addRow("Concurrency", self.concurrency)
+
+        # A finished video bigger than this is not downloaded (the job says so; raising the
+        # limit and Check again fetches it): a guard against a runaway or hostile answer.
+        self.max_video = QSpinBox()
+        self.max_video.setAccessibleName("Largest video to download")
+        self.max_video.setRange(MIN_VIDEO_MB, MAX_VIDEO_MB_LIMIT)
+        self.max_video.setSingleStep(256)
+        self.max_video.setValue(min(max(s.max_video_mb, MIN_VIDEO_MB), MAX_VIDEO_MB_LIMIT))
+        self.max_video.setSuffix(" MB")
+        self.max_video.setToolTip(
+            "A result bigger than this stops downloading and the job asks for attention; "
+            "raise the limit and choose Check again to fetch it."
+        )
+        if os.environ.get(MAX_VIDEO_ENV, "").strip():
+            self.max_video.setToolTip(f"{MAX_VIDEO_ENV} is set and wins over this value on this machine.")
+        form.addRow("Largest video", self.max_video)
 
         self.library = QLineEdit(str(s.library_path()))
         self.library.setAccessibleName("Library folder")
@@ -196,6 +215,7 @@ class SettingsDialog(QDialog):
             backend=str(self.backend.currentData()),
             base_url=self.base_url.text().strip().rstrip("/") or self._settings.base_url,
             concurrency=self.concurrency.value(),
+            max_video_mb=self.max_video.value(),
             library_dir=None if library in ("", default_library) else library,
             prices=prices,
             notifications=self.notifications.isChecked(),

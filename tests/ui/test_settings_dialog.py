@@ -33,6 +33,24 @@ def test_dialog_edits_settings_and_stores_the_key_in_the_keyring(qtbot) -> None:
     assert "sk-new-key-9876" not in repr(result)
 
 
+def test_the_largest_video_is_typed_in_the_dialog_and_saved(qtbot) -> None:
+    """max_video_mb (the download cap) has a field: typed with the keys, kept by OK."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.max_video.value() == 2048 and dialog.max_video.suffix() == " MB"
+    dialog.max_video.setFocus()
+    QTest.keyClick(dialog.max_video, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(dialog.max_video, "4096")
+    dialog.accept()
+    result = dialog.result_settings()
+    assert result.max_video_mb == 4096
+    assert result.max_video_bytes() == 4096 * 1024 * 1024
+
+
 def test_bad_prices_are_refused_inline(qtbot) -> None:
     dialog = SettingsDialog(AppSettings())
     qtbot.addWidget(dialog)
