@@ -378,6 +378,7 @@ class JobEngine:
             job_id, state=_S.CANCELLED, error_code="cancelled", error_message=message, finished_at=self.core.clock()
         )
         await self.core.committed(job_id)
+        await self._discard_partial(job)
 
     async def remove(self, job_id: str, *, delete_files: bool = False) -> None:
         job = self._require(job_id)
@@ -393,10 +394,16 @@ class JobEngine:
         if job_id in self.core.slot_holders:
             self.core.slot_holders.discard(job_id)
             self._pump()
+        await self._discard_partial(job)
         if delete_files:
             files = [Path(p) for p in (job.video_path, job.sidecar_path) if p]
             await run_blocking(self._executor, delete_files_quietly, files)
         self.core.publish(EVENT_REMOVED, job)
+
+    async def _discard_partial(self, job: JobRecord) -> None:
+        """A cancelled or removed job's half-downloaded video would otherwise stay on disk for good."""
+        if self._runner is not None:
+            await run_blocking(self._executor, self._runner.discard_partial, job)
 
     async def set_flags(self, job_id: str, *, starred: bool | None = None, rejected: bool | None = None) -> None:
         self._require(job_id)

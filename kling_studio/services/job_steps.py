@@ -107,7 +107,12 @@ class JobSteps:
             finished_at=self.core.clock(),
         )
         # A partial download can no longer be continued: do not leave it in the library.
-        part = temp_path_for(video_destination(job, self.library, self.core.out_dirs.get(job_id)))
+        self.discard_partial(job)
+
+    def discard_partial(self, job: JobRecord) -> None:
+        """Remove the job's ``.part`` file, if any: nothing will continue it (expired, cancelled,
+        removed). Blocking file work: the engine calls it through its executor."""
+        part = temp_path_for(video_destination(job, self.library, self.core.out_dirs.get(job.id)))
         try:
             part.unlink(missing_ok=True)
         except OSError as exc:

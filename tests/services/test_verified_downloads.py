@@ -396,3 +396,39 @@ async def test_a_part_already_whole_is_finished_on_416_without_fetching_again(tm
     assert len(server.requests) == 1
     assert files_in(tmp_path / "out") == ["v.mp4"]
     assert read_bytes(str(dest)) == clip
+
+
+@pytest.mark.parametrize("how", ["cancel", "remove"])
+async def test_cancelling_or_removing_a_job_mid_download_leaves_no_partial_file(
+    tmp_path: Path, clip: bytes, how: str
+) -> None:
+    """Nothing will continue the download of a cancelled or removed job: its ``.part`` goes too."""
+    half = len(clip) // 2
+
+    async def half_then_stall(request: Request, writer: asyncio.StreamWriter) -> None:
+        headers = {"Content-Type": "video/mp4", "Accept-Ranges": "bytes", "Content-Length": str(len(clip))}
+        writer.write(head(200, headers) + clip[:half])
+        await writer.drain()
+        await asyncio.sleep(60)
+
+    fake = FakeKling(half_then_stall)
+    server = await serve(fake)
+    engine, job_id = await finish(fake, tmp_path)
+    try:
+        library = tmp_path / "library"
+        for _ in range(400):  # the half arrives, then the server goes quiet
+            parts = [p for p in library.rglob("*.part") if p.stat().st_size >= half]
+            if parts:
+                break
+            await asyncio.sleep(0.05)
+        assert parts, "the download never started"
+        assert (job := engine.get(job_id)) is not None and job.state == S.DOWNLOADING
+        if how == "cancel":
+            await engine.cancel(job_id)
+            assert (job := engine.get(job_id)) is not None and job.state == S.CANCELLED
+        else:
+            await engine.remove(job_id)
+        assert [p.name for p in library.rglob("*") if p.is_file()] == []
+    finally:
+        await engine.stop()
+        await server.__aexit__(None, None, None)
