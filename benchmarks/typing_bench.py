@@ -11,7 +11,8 @@ One sample, timed as a whole, the same way for both sides:
    timer or a posted event escapes the window, and nothing is coalesced across keys;
 3. synchronously ``repaint()`` what the person looks at while typing. Ours: the shot editor's
    viewport and its counter, the compiled-prompt preview's viewport, its counter and summary,
-   the shot table's row of that shot, and the mini timeline. The floor: its own viewport.
+   the shot table's Shot and Chars cells of that shot (the only cells a keystroke changes),
+   and the mini timeline. The floor: its own viewport.
 
 Run offscreen, the process gets a 1920×1080 screen (the default 800×800 would squeeze the
 1480×980 window until the preview is a sliver). The floor is a bare ``QPlainTextEdit`` (same text, same size as our shot editor, in its own
@@ -64,13 +65,14 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREENS}"
 
 from benchlib import report
-from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
 from kling_studio.domain.storyboard import Shot, Storyboard
 from kling_studio.services.settings import AppSettings
 from kling_studio.ui.main_window import StudioWindow
+from kling_studio.ui.shot_table_model import COL_CHARS, COL_TEXT
 from kling_studio.ui.theme import apply_theme
 
 LETTERS = "the lantern swings "
@@ -151,6 +153,7 @@ def ours(app: QApplication) -> tuple[Side, StudioWindow]:
     editor.moveCursor(editor.textCursor().MoveOperation.End)
     preview = window.prompt_preview
     table = window.shot_list.view
+    model = window.shot_list.model
 
     def repaint() -> None:
         editor.viewport().repaint()
@@ -159,9 +162,8 @@ def ours(app: QApplication) -> tuple[Side, StudioWindow]:
         preview.counter.repaint()
         preview.summary.repaint()
         row = window.document.selected
-        table.viewport().repaint(
-            QRect(0, table.rowViewportPosition(row), table.viewport().width(), table.rowHeight(row))
-        )
+        cells = table.visualRect(model.index(row, COL_TEXT)).united(table.visualRect(model.index(row, COL_CHARS)))
+        table.viewport().repaint(cells)
         window.timeline.repaint()
 
     return Side(app, window, editor, repaint), window

@@ -53,6 +53,19 @@ class EditShotTextCommand(StoryboardCommand):
         super().__init__(document, after, f"Edit shot {index + 1}", select_after=index)
         self.index = index
 
+    def redo(self) -> None:
+        self._swap(self.after)
+
+    def undo(self) -> None:
+        self._swap(self.before)
+
+    def _swap(self, storyboard: Storyboard) -> None:
+        # Typing in the selected shot: no forced re-selection (every panel already follows
+        # ``changed``; a second round of updates per keystroke is typing latency, issue #13).
+        # Undone from elsewhere, the edited shot is selected as before.
+        same = self.document.selected == self.index
+        self.document.apply(storyboard, select=None if same else self.index)
+
     def id(self) -> int:
         return _ID_TEXT
 

@@ -6,6 +6,7 @@ or warning, when it names a shot, selects that shot on click.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
@@ -77,6 +78,15 @@ class DiagnosticListModel(QAbstractListModel):
         rows = [("error", d) for d in compiled.errors] + [("warning", d) for d in compiled.warnings]
         if rows == self._rows:
             return
+        kinds = [(severity, d.code, d.shot) for severity, d in rows]
+        if kinds == [(severity, d.code, d.shot) for severity, d in self._rows]:
+            # The same problems with new figures ("Shot 3 has 514 characters" on each key over
+            # the limit): update those rows in place, keeping the list's current row and scroll.
+            changed = [n for n, (old, new) in enumerate(zip(self._rows, rows, strict=True)) if old != new]
+            self._rows = rows
+            for n in changed:
+                self.dataChanged.emit(self.index(n), self.index(n))
+            return
         self.beginResetModel()  # a handful of rows, rebuilt only when the diagnostics change
         self._rows = rows
         self.endResetModel()
@@ -112,16 +122,52 @@ class DiagnosticListModel(QAbstractListModel):
 class WrappingDelegate(QStyledItemDelegate):
     """Rows as tall as their wrapped text at the view's current width (messages are sentences)."""
 
+    def __init__(self, parent: QListView) -> None:
+        super().__init__(parent)
+        # The list lays out every row again when one changes: measure each message once per
+        # width and font, not on every keystroke (typing latency, issue #13).
+        self._sizes: dict[tuple[str, int, str], QSize] = {}
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        base = super().sizeHint(option, index)
         view = self.parent()
         if not isinstance(view, QListView):
-            return base
+            return super().sizeHint(option, index)
         width = max(80, view.viewport().width() - _ICON_AND_PADDING)
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        flags = int(Qt.TextFlag.TextWordWrap)
-        height = option.fontMetrics.boundingRect(QRect(0, 0, width, 10_000), flags, text).height()
-        return QSize(base.width(), max(base.height(), height + 12))
+        key = (text, width, option.font.key())
+        size = self._sizes.get(key)
+        if size is None:
+            base = super().sizeHint(option, index)
+            flags = int(Qt.TextFlag.TextWordWrap)
+            height = option.fontMetrics.boundingRect(QRect(0, 0, width, 10_000), flags, text).height()
+            size = QSize(base.width(), max(base.height(), height + 12))
+            if len(self._sizes) > 256:
+                self._sizes.clear()
+            self._sizes[key] = size
+        return QSize(size)
+
+
+class DiagnosticListView(QListView):
+    """A list whose rows change their figures on each keystroke over a limit.
+
+    QListView lays out every row again (and repaints the whole list) on any ``dataChanged``;
+    a row whose wrapped height stays the same only needs repainting (typing latency, #13).
+    """
+
+    def dataChanged(
+        self,
+        topLeft: QModelIndex | QPersistentModelIndex,
+        bottomRight: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        if (
+            topLeft == bottomRight
+            and topLeft.isValid()
+            and self.visualRect(topLeft).height() == self.sizeHintForIndex(topLeft).height()
+        ):
+            QAbstractItemView.dataChanged(self, topLeft, bottomRight, roles)  # the row only, no relayout
+            return
+        super().dataChanged(topLeft, bottomRight, roles)
 
 
 def blocking_text(errors: int) -> str:
@@ -165,7 +211,7 @@ class PromptPreviewPanel(Card):
         self.body.addWidget(self.summary)
 
         self.diagnostics = DiagnosticListModel(self)
-        self.list = QListView()
+        self.list = DiagnosticListView()
         self.list.setObjectName("diagnosticList")
         self.list.setAccessibleName("Errors and warnings")
         self.list.setModel(self.diagnostics)

@@ -243,7 +243,8 @@ class SegmentStrip(QWidget):
         side.addWidget(self.totals)
         side.addStretch(1)
         outer.addLayout(side)
-        sequence.changed.connect(self.refresh)
+        self._shown: tuple[object, ...] | None = None
+        sequence.changed.connect(self._on_project_changed)
         sequence.current_changed.connect(lambda _i: self.refresh())
         self.refresh()
 
@@ -269,9 +270,28 @@ class SegmentStrip(QWidget):
             return []
         return [j for j in self.jobs_source() if segment_of(j, path) == index + 1]
 
+    def _facts(self) -> tuple[object, ...]:
+        """What the cards and totals show of the project (not the shots' text)."""
+        project = self.sequence.project
+        return (
+            self.sequence.path,
+            self.sequence.current,
+            tuple(
+                (s.title, s.total_duration, s.from_previous, s.pick, project.settings_of(i).resolution)
+                for i, s in enumerate(project.segments)
+            ),
+        )
+
+    def _on_project_changed(self) -> None:
+        # Every keystroke in a shot changes the project; the strip shows none of the text, and a
+        # refresh walks every job of the history per card (typing latency, issue #13).
+        if self._facts() != self._shown:
+            self.refresh()
+
     def refresh(self) -> None:
         from kling_studio.services.sequence_takes import segment_video
 
+        self._shown = self._facts()
         project = self.sequence.project
         n = len(project.segments)
         while len(self.cards) < n:

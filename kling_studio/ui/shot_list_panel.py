@@ -70,6 +70,7 @@ class ShotListPanel(Card):
         super().__init__("Shots", parent, trailing=self.count_label)
         self.document = document
         self.model = ShotTableModel(document)
+        self._scrolled_to: tuple[int, int] | None = None  # (row, rows) last scrolled into view
         self._build_ui()
         self._connect()
         self._sync()
@@ -193,6 +194,9 @@ class ShotListPanel(Card):
         if sel.currentIndex().row() != row or not sel.isRowSelected(row):
             flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             sel.setCurrentIndex(index, flags)
+        elif (row, self.model.rowCount()) == self._scrolled_to:
+            return  # a keystroke in the selected shot: nothing moved
+        self._scrolled_to = (row, self.model.rowCount())
         self.view.scrollTo(index)
 
     @staticmethod
@@ -204,10 +208,12 @@ class ShotListPanel(Card):
 
     def _fit_chars_column(self) -> None:
         """The model's floor (five-digit counts fit); wider only for a counter longer than that."""
-        hint = self.model.headerData(COL_CHARS, Qt.Orientation.Horizontal, Qt.ItemDataRole.SizeHintRole)
-        width = hint.width()
         if any(len(text) > len(WIDEST_COUNTER) for text in self.model.counter_texts()):
-            width = max(width, self.view.sizeHintForColumn(COL_CHARS))
+            width = self.view.sizeHintForColumn(COL_CHARS)
+        else:
+            width = 0
+        hint = self.model.headerData(COL_CHARS, Qt.Orientation.Horizontal, Qt.ItemDataRole.SizeHintRole)
+        width = max(width, hint.width())
         if self.view.columnWidth(COL_CHARS) != width:
             self.view.setColumnWidth(COL_CHARS, width)
 

@@ -83,6 +83,17 @@ def first_line(text: str) -> str:
     return ""
 
 
+# More than the widest Shot column shows: the view elides (and lays out) the whole string on
+# every paint, so a 2,000-character line would cost as much to draw as the whole prompt.
+SHOWN_CHARS = 300
+
+
+def shown_line(text: str) -> str:
+    """The Shot column's text: the first line, cut to ``SHOWN_CHARS`` with "…" when longer."""
+    line = first_line(text)
+    return line[:SHOWN_CHARS] + "…" if len(line) > SHOWN_CHARS else line
+
+
 class ShotTableModel(QAbstractTableModel):
     def __init__(self, document: StoryboardDocument) -> None:
         super().__init__(document)
@@ -128,7 +139,7 @@ class ShotTableModel(QAbstractTableModel):
             if col == COL_NUMBER:
                 return str(index.row() + 1)
             if col == COL_TEXT:
-                return first_line(shot.text) or "(empty shot)"
+                return shown_line(shot.text) or "(empty shot)"
             if col == COL_SECONDS:
                 return f"{shot.duration} s"
             if col == COL_CHARS:
@@ -226,7 +237,9 @@ class ShotTableModel(QAbstractTableModel):
                 if before.duration != after.duration or before.extra != after.extra:
                     self.dataChanged.emit(self.index(i, 0), self.index(i, COLUMN_COUNT - 1))
                     continue
-                self.dataChanged.emit(self.index(i, COL_TEXT), self.index(i, COL_TEXT))
+                # Tooltips and accessible text are asked for when needed: repaint what shows.
+                if shown_line(before.text) != shown_line(after.text):
+                    self.dataChanged.emit(self.index(i, COL_TEXT), self.index(i, COL_TEXT))
                 if shot_char_count(before, len(old)) != shot_char_count(after, len(new)):
                     self.dataChanged.emit(self.index(i, COL_CHARS), self.index(i, COL_CHARS))
             return

@@ -214,3 +214,25 @@ async def test_self_painted_backgrounds_match_the_style_sheet(qtbot, theme_name:
             assert beside == under == QColor(theme.colors().card)
     finally:
         apply_theme(app, "dark")
+
+
+async def test_typing_over_a_shot_limit_keeps_the_diagnostics_list_exact(qtbot) -> None:
+    window = make_window(qtbot)
+    limit = KLING_3_TURBO.max_shot_chars
+    shots = [("x" * (limit - 2), 2)] + [(f"Shot {n}; a quiet street", 2) for n in range(2, 7)]
+    load(window, storyboard(*shots))
+    edit = window.shot_editor.text_edit
+    edit.setFocus(Qt.FocusReason.OtherFocusReason)
+    edit.moveCursor(edit.textCursor().MoveOperation.End)
+    view, model = window.prompt_preview.list, window.prompt_preview.diagnostics
+    for n in range(6):  # 511, 512 (at the limit), then 513… (an error whose figure changes per key)
+        QTest.keyClick(focused(), Qt.Key.Key_Y)
+        QApplication.processEvents()
+        compiled = window.document.compiled
+        shown = [str(model.index(r).data()) for r in range(model.rowCount())]
+        assert shown == [d.message for d in (*compiled.errors, *compiled.warnings)]
+        if limit - 2 + n + 1 > limit:
+            assert any(f"Shot 1 has {limit - 2 + n + 1} characters" in m for m in shown)
+        for r in range(model.rowCount()):  # every row laid out at its wrapped height
+            index = model.index(r)
+            assert view.visualRect(index).height() == view.sizeHintForIndex(index).height()
