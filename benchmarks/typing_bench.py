@@ -66,6 +66,7 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
 
 from benchlib import report
 from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QRegion
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
@@ -162,8 +163,8 @@ def ours(app: QApplication) -> tuple[Side, StudioWindow]:
         preview.counter.repaint()
         preview.summary.repaint()
         row = window.document.selected
-        cells = table.visualRect(model.index(row, COL_TEXT)).united(table.visualRect(model.index(row, COL_CHARS)))
-        table.viewport().repaint(cells)
+        cells = QRegion(table.visualRect(model.index(row, COL_TEXT)))
+        table.viewport().repaint(cells.united(table.visualRect(model.index(row, COL_CHARS))))
         window.timeline.repaint()
 
     return Side(app, window, editor, repaint), window
@@ -219,7 +220,7 @@ def main() -> int:
     assert window.document.compiled.text.endswith(";"), "the preview followed the typing"
     assert window.prompt_preview.view.toPlainText() == window.document.compiled.text, "the preview shows the prompt"
     print(
-        f"keystroke → repainted editor, preview, counters, table row, timeline; 6 shots, {args.keys} keys a side"
+        f"keystroke → repainted editor, preview, counters, table cells, timeline; 6 shots, {args.keys} keys a side"
         f" in blocks of {args.block}, {window.document.compiled.length} chars of prompt"
     )
     print(summary("ours", ours_side))

@@ -13,7 +13,6 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QLabel,
     QListView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -26,7 +25,7 @@ from kling_studio.domain.diagnostics import Diagnostic
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.ui import icons, theme
 from kling_studio.ui.storyboard_document import StoryboardDocument
-from kling_studio.ui.widgets import Card, CounterLabel, OpaquePlainTextEdit, counter_style, set_style_name
+from kling_studio.ui.widgets import Card, CardLabel, CounterLabel, OpaquePlainTextEdit, counter_style, set_style_name
 
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 SHOT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -206,7 +205,7 @@ class PromptPreviewPanel(Card):
         self.view.setPlaceholderText("The prompt the model will get appears here as you write.")
         self.body.addWidget(self.view, 3)
 
-        self.summary = QLabel()
+        self.summary = CardLabel()  # rewritten as problems come and go: repaints itself only
         self.summary.setObjectName("hint")
         self.body.addWidget(self.summary)
 

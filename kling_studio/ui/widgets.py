@@ -51,28 +51,38 @@ class OpaquePlainTextEdit(QPlainTextEdit):
         super().paintEvent(event)
 
 
-class CounterLabel(QLabel):
-    """A right-aligned count ("1866/3072") in a card's title row; its size never follows its text.
+class CardLabel(QLabel):
+    """A label on a card that paints the card's colour under its text itself.
 
-    A label that may change size makes every new text relayout its card and, one posted event
-    per level, every layout up to the window. Fixed at the width of ``widest``, a new count
-    only repaints the label (typing latency, issue #13), and the title never jumps. It paints
-    the card's colour under its text itself, so that repaint stops at the label instead of
-    repainting the card and every ancestor under it.
+    A transparent label's repaint first repaints the card and every ancestor up to the window
+    under it; an opaque one stops at the label (the same pixels: the card's background is one
+    flat colour, tests/ui/test_typing_paths.py compares them).
     """
 
-    def __init__(self, widest: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._widest = widest
-        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
-        self._fit()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(event.rect(), QColor(theme.colors().card))  # QFrame#card's background
         painter.end()
         super().paintEvent(event)
+
+
+class CounterLabel(CardLabel):
+    """A right-aligned count ("1866/3072") in a card's title row; its size never follows its text.
+
+    A label that may change size makes every new text relayout its card and, one posted event
+    per level, every layout up to the window. Fixed at the width of ``widest``, a new count
+    only repaints the label (typing latency, issue #13), and the title never jumps.
+    """
+
+    def __init__(self, widest: str, parent: QWidget | None = None) -> None:
+        super().__init__("", parent)
+        self._widest = widest
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._fit()
 
     def setText(self, text: str) -> None:
         if len(text) > len(self._widest):  # a count longer than planned for: grow, never clip

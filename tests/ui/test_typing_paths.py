@@ -212,6 +212,12 @@ async def test_self_painted_backgrounds_match_the_style_sheet(qtbot, theme_name:
             beside = image.pixelColor(QPoint(box.left() - 3, box.center().y()))  # the card, painted by the style sheet
             under = image.pixelColor(QPoint(box.left() + 1, box.center().y()))  # painted by the counter
             assert beside == under == QColor(theme.colors().card)
+        summary = window.prompt_preview.summary  # left-aligned: its right end is background
+        image = summary.parentWidget().grab().toImage()
+        box = summary.geometry()
+        beside = image.pixelColor(QPoint(box.right() + 3, box.center().y()))
+        under = image.pixelColor(QPoint(box.right() - 1, box.center().y()))
+        assert beside == under == QColor(theme.colors().card)
     finally:
         apply_theme(app, "dark")
 
