@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QDropEvent, QKeyEvent
+from PySide6.QtGui import QAction, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QToolButton, QWidget
 
 from kling_studio.domain.limits import KLING_3_TURBO
@@ -71,6 +71,7 @@ class ShotListPanel(Card):
         self.document = document
         self.model = ShotTableModel(document)
         self._scrolled_to: tuple[int, int] | None = None  # (row, rows) last scrolled into view
+        self._chars_floor: tuple[str, int] | None = None  # (application font, Chars column width)
         self._build_ui()
         self._connect()
         self._sync()
@@ -208,12 +209,16 @@ class ShotListPanel(Card):
 
     def _fit_chars_column(self) -> None:
         """The model's floor (five-digit counts fit); wider only for a counter longer than that."""
-        if any(len(text) > len(WIDEST_COUNTER) for text in self.model.counter_texts()):
-            width = self.view.sizeHintForColumn(COL_CHARS)
-        else:
-            width = 0
-        hint = self.model.headerData(COL_CHARS, Qt.Orientation.Horizontal, Qt.ItemDataRole.SizeHintRole)
-        width = max(width, hint.width())
+        font = QGuiApplication.font().key()
+        if self._chars_floor is None or self._chars_floor[0] != font:
+            hint = self.model.headerData(COL_CHARS, Qt.Orientation.Horizontal, Qt.ItemDataRole.SizeHintRole)
+            self._chars_floor = (font, hint.width())
+        width = self._chars_floor[1]
+        # Only a text of 100,000 characters or more can have a count longer than the floor's.
+        if any(len(shot.text) >= 100_000 for shot in self.document.storyboard.shots) and any(
+            len(text) > len(WIDEST_COUNTER) for text in self.model.counter_texts()
+        ):
+            width = max(width, self.view.sizeHintForColumn(COL_CHARS))
         if self.view.columnWidth(COL_CHARS) != width:
             self.view.setColumnWidth(COL_CHARS, width)
 

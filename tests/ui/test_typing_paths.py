@@ -242,3 +242,19 @@ async def test_typing_over_a_shot_limit_keeps_the_diagnostics_list_exact(qtbot) 
         for r in range(model.rowCount()):  # every row laid out at its wrapped height
             index = model.index(r)
             assert view.visualRect(index).height() == view.sizeHintForIndex(index).height()
+
+
+async def test_the_chars_column_grows_for_a_six_digit_count(qtbot) -> None:
+    window = make_window(qtbot)
+    view, model = window.shot_list.view, window.shot_list.model
+    floor = view.columnWidth(COL_CHARS)
+    load(window, storyboard(("word " * 20_000 + "end", 5)))
+    QApplication.processEvents()
+    text = str(model.index(0, COL_CHARS).data())
+    assert text == f"100003/{KLING_3_TURBO.max_prompt_chars}"
+    assert view.columnWidth(COL_CHARS) > floor
+    assert view.fontMetrics().horizontalAdvance(text) + 12 <= view.columnWidth(COL_CHARS)
+    assert (
+        window.shot_editor.counter.fontMetrics().horizontalAdvance(window.shot_editor.counter.text())
+        <= window.shot_editor.counter.contentsRect().width()
+    )
