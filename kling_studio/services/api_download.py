@@ -70,6 +70,44 @@ def temp_path_for(dest: Path) -> Path:
     return dest.parent / f".{dest.name}.part"
 
 
+class _WriteBehind:
+    """The file's writes in a worker thread, in order, one at a time, while the loop reads on.
+
+    Not on the loop: with three streams a 1 MiB write into the page cache took 0.4 ms typically
+    but up to 28 ms (the kernel throttling dirty pages), and the writes added up to almost half
+    of the GUI thread's time (``benchmarks/gui_load_bench.py``). One write in flight: the order
+    is the file's order, memory holds one chunk more, and ``done`` counts bytes in the file,
+    which is what progress reports (a process killed after a report keeps those bytes).
+    """
+
+    def __init__(self, fh: BinaryIO, start: int) -> None:
+        self._fh = fh
+        self._pending: asyncio.Future[int] | None = None
+        self._queued = 0
+        self.done = start
+
+    async def write(self, chunk: bytes) -> None:
+        await self.drain()
+        self._queued = len(chunk)
+        self._pending = asyncio.get_running_loop().run_in_executor(None, self._fh.write, chunk)
+
+    async def drain(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        try:
+            # Shielded, and kept when cancelled: the caller's ``finally`` drains again and so
+            # waits for the write under way; the file is never closed in the middle of one.
+            await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            self._pending = None  # a failed write is raised once
+            raise
+        self._pending = None
+        self.done += self._queued
+
+
 def _flush_sync_close(fh: BinaryIO) -> None:
     fh.flush()
     os.fsync(fh.fileno())
@@ -294,23 +332,29 @@ async def _fetch_once(
             if on_progress is not None:
                 on_progress(state.written, state.total)
             # Identity only (checked above): raw bytes are the file's bytes, no decoder in between.
-            # Written on the loop: a 1 MiB write into the page cache takes well under a
-            # millisecond, and a writer thread measured no faster here (it competes with the
-            # reads and the server for the same cores). One fsync, in a thread, at the end.
-            with large_reads(response):
-                async for chunk in raw_chunks(response):
-                    if not chunk:
-                        continue
-                    if max_bytes is not None and state.written + len(chunk) > max_bytes:
-                        raise _too_large(state.written + len(chunk), max_bytes, announced=False)
-                    fh.write(chunk)
-                    state.written += len(chunk)
-                    if state.total is not None and state.written > state.total:
-                        raise DownloadError(
-                            f"The server sent more bytes ({state.written}) than it announced ({state.total}).",
-                        )
-                    if on_progress is not None:
-                        on_progress(state.written, state.total)
+            writer = _WriteBehind(fh, state.written)
+            try:
+                with large_reads(response):
+                    async for chunk in raw_chunks(response):
+                        if not chunk:
+                            continue
+                        after = state.written + len(chunk)
+                        if max_bytes is not None and after > max_bytes:
+                            raise _too_large(after, max_bytes, announced=False)
+                        if state.total is not None and after > state.total:
+                            raise DownloadError(
+                                f"The server sent more bytes ({after}) than it announced ({state.total}).",
+                            )
+                        await writer.write(chunk)
+                        state.written = after
+                        if on_progress is not None:
+                            on_progress(writer.done, state.total)
+            finally:
+                # Every handed-over byte is in the file before anything else touches it (a
+                # retry's seek, the close); a failed write (a full disk) is raised here.
+                await writer.drain()
+            if on_progress is not None and writer.done > offset:
+                on_progress(writer.done, state.total)
     except (httpx.TransportError, httpx.DecodingError) as exc:
         error = request_error(exc, what=_WHAT, host=url.host)
         if not error.retryable:
