@@ -11,11 +11,15 @@ One sample, timed as a whole, the same way for both sides:
    timer or a posted event escapes the window, and nothing is coalesced across keys;
 3. synchronously ``repaint()`` what the person looks at while typing. Ours: the shot editor's
    viewport and its counter, the compiled-prompt preview's viewport, its counter and summary,
-   the shot table's Shot and Chars cells of that shot (the only cells a keystroke changes),
-   and the mini timeline. The floor: its own viewport.
+   the shot table's Shot and Chars cells of that shot (the only cells a keystroke can change),
+   and the mini timeline — each whether or not this key changed it. The floor: its viewport.
 
-Run offscreen, the process gets a 1920×1080 screen (the default 800×800 would squeeze the
-1480×980 window until the preview is a sliver). The floor is a bare ``QPlainTextEdit`` (same text, same size as our shot editor, in its own
+Six shots of 249 characters; the keys are appended to shot 3, which passes its 512-character
+limit for the last ~12% of keys (so the error path — a diagnostic whose figure changes on every
+key, Submit blocked — is measured too). Run offscreen, the process gets a 1920×1080 screen (the
+default 800×800 would squeeze the 1480×980 window until the preview is a sliver).
+
+The floor is a bare ``QPlainTextEdit`` (same text, same size as our shot editor, in its own
 window) driven by the same keys through the same three steps. The two sides run in alternating
 blocks of keys, each block after focusing its window, so machine load hits both alike. The
 figure is the ratio of the two p99s (issue #13: ≤ 2×, goal 1.3×).
