@@ -258,3 +258,25 @@ async def test_the_chars_column_grows_for_a_six_digit_count(qtbot) -> None:
         window.shot_editor.counter.fontMetrics().horizontalAdvance(window.shot_editor.counter.text())
         <= window.shot_editor.counter.contentsRect().width()
     )
+
+
+async def test_self_painted_backgrounds_follow_a_live_theme_switch(qtbot) -> None:
+    window = make_window(qtbot)
+    six_shots(window)
+    try:
+        for name in ("light", "dark"):
+            window.apply_theme(name)
+            QApplication.processEvents()
+            edit = window.shot_editor.text_edit
+            image = edit.grab().toImage()
+            viewport = edit.viewport().geometry()
+            inside = image.pixelColor(QPoint(viewport.right() - 1, viewport.bottom() - 1))
+            assert inside == QColor(theme.colors().base)
+            counter = window.prompt_preview.counter
+            image = counter.grab().toImage()
+            assert image.pixelColor(QPoint(1, counter.height() // 2)) == QColor(theme.colors().card)
+            assert counter.palette().color(QPalette.ColorRole.WindowText) == QColor(theme.colors().success)
+    finally:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_theme(app, "dark")
