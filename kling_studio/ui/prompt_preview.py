@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTextEdit,
     QWidget,
 )
 
@@ -31,6 +30,7 @@ SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 SHOT_ROLE = Qt.ItemDataRole.UserRole + 2
 _ModelIndex = QModelIndex | QPersistentModelIndex
 _ICON_AND_PADDING = 44  # decoration, its margin and the item padding from the style sheet
+_SANITIZED = QTextFormat.Property.UserProperty + 1  # marks a replaced semicolon's character format
 
 
 def utf16_offset(text: str, code_point: int) -> int:
@@ -275,7 +275,7 @@ class PromptPreviewPanel(Card):
         cursor.beginEditBlock()
         cursor.setPosition(utf16_offset(old, start))
         cursor.setPosition(utf16_offset(old, old_end), QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(new[start:new_end])
+        cursor.insertText(new[start:new_end], QTextCharFormat())  # never takes a mark's format
         cursor.endEditBlock()
         if doc.characterCount() - 1 != utf16_offset(new, len(new)):  # never expected; never wrong
             self.view.setPlainText(new)
@@ -292,23 +292,41 @@ class PromptPreviewPanel(Card):
             self._shown_spans = moved
 
     def _highlight(self, compiled: CompiledPrompt) -> None:
+        """Mark every replaced semicolon, as character formats in the document.
+
+        Formats (not extra selections) because Qt draws them with the visible lines only, where
+        each extra selection is measured on every repaint (a third of the preview's paint time);
+        and they move with the in-place edits like the text they mark.
+        """
         self._shown_spans = compiled.sanitized_spans
         c = theme.colors()
         fmt = QTextCharFormat()
         fmt.setBackground(QColor(c.warning))
         fmt.setForeground(QColor(c.window))
         fmt.setToolTip("A semicolon here was replaced by a comma: the semicolon separates shots.")
-        selections = []
+        fmt.setProperty(_SANITIZED, True)
+        cursor = QTextCursor(self.view.document())
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.setCharFormat(QTextCharFormat())  # setPlainText may have reused a marked format
         for start, end in compiled.sanitized_spans:
-            sel = QTextEdit.ExtraSelection()
-            cursor = QTextCursor(self.view.document())
             cursor.setPosition(utf16_offset(compiled.text, start))
             cursor.setPosition(utf16_offset(compiled.text, end), QTextCursor.MoveMode.KeepAnchor)
-            sel.cursor = cursor
-            sel.format = fmt
-            selections.append(sel)
-        self.view.setExtraSelections(selections)
+            cursor.mergeCharFormat(fmt)
+        cursor.endEditBlock()
 
     def highlighted_spans(self) -> list[tuple[int, int]]:
-        """The highlighted (start, end) positions, in Qt's units (for tests and accessibility)."""
-        return [(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in self.view.extraSelections()]
+        """The highlighted (start, end) positions, one per replaced character, in Qt's units
+        (for tests and accessibility)."""
+        spans: list[tuple[int, int]] = []
+        block = self.view.document().firstBlock()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if fragment.charFormat().boolProperty(_SANITIZED):
+                    start = fragment.position()
+                    spans.extend((p, p + 1) for p in range(start, start + fragment.length()))
+                it += 1
+            block = block.next()
+        return spans
