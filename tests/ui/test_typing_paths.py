@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
@@ -279,4 +279,32 @@ async def test_self_painted_backgrounds_follow_a_live_theme_switch(qtbot) -> Non
     finally:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
+        apply_theme(app, "dark")
+
+
+@pytest.mark.parametrize("theme_name", ["dark", "light"])
+async def test_the_shot_table_paints_its_own_background_with_the_same_pixels(qtbot, theme_name: str) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, theme_name)
+    try:
+        window = make_window(qtbot)
+        view = window.shot_list.view
+        card = view.parentWidget()
+        assert card is not None
+
+        def grab(paints: bool) -> QImage:
+            view.set_paints_background(paints)
+            for _ in range(4):  # the layout settles (the table's height follows its rows)
+                QApplication.processEvents()
+                QApplication.sendPostedEvents()
+            return card.grab().toImage()
+
+        for shots in (6, 2):  # rows to the bottom corners; empty rows above them
+            load(window, storyboard(*[(f"shot {n}", 2) for n in range(shots)]))
+            for focus in (window.shot_editor.text_edit, view):  # the border's colour follows focus
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
+                assert grab(True) == grab(False)
+        view.set_paints_background(True)
+    finally:
         apply_theme(app, "dark")
