@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QFontDatabase, QPaintEvent, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -24,7 +24,15 @@ from kling_studio.domain.diagnostics import Diagnostic
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.ui import icons, theme
 from kling_studio.ui.storyboard_document import StoryboardDocument
-from kling_studio.ui.widgets import Card, CardLabel, CounterLabel, OpaquePlainTextEdit, counter_style, set_style_name
+from kling_studio.ui.widgets import (
+    Card,
+    CardLabel,
+    CounterLabel,
+    OpaquePlainTextEdit,
+    counter_style,
+    paint_view_background,
+    set_style_name,
+)
 
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 SHOT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -151,7 +159,23 @@ class DiagnosticListView(QListView):
 
     QListView lays out every row again (and repaints the whole list) on any ``dataChanged``;
     a row whose wrapped height stays the same only needs repainting (typing latency, #13).
+    Its viewport paints its own background (``widgets.paint_view_background``), so that
+    repaint stops at the list.
     """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.set_paints_background(True)
+
+    def set_paints_background(self, paints: bool) -> None:
+        self._paints_background = paints
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, paints)
+        self.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._paints_background:
+            paint_view_background(self, event.region())
+        super().paintEvent(event)
 
     def dataChanged(
         self,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QDropEvent, QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QRegion
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QAction, QDropEvent, QGuiApplication, QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QStyle,
-    QStyleOption,
     QTableView,
     QToolButton,
     QWidget,
@@ -18,7 +16,6 @@ from PySide6.QtWidgets import (
 
 from kling_studio.domain.limits import KLING_3_TURBO
 from kling_studio.domain.storyboard import Shot
-from kling_studio.ui import theme
 from kling_studio.ui.edit_commands import AddShotCommand, DeleteShotCommand, DuplicateShotCommand, MoveShotCommand
 from kling_studio.ui.shot_table_model import (
     COL_CHARS,
@@ -29,9 +26,7 @@ from kling_studio.ui.shot_table_model import (
     ShotTableModel,
 )
 from kling_studio.ui.storyboard_document import StoryboardDocument
-from kling_studio.ui.widgets import Card
-
-_CORNER = 8  # px: covers the style sheet's 6 px border radius and its antialiasing
+from kling_studio.ui.widgets import Card, paint_view_background
 
 
 class ShotTableView(QTableView):
@@ -47,43 +42,16 @@ class ShotTableView(QTableView):
         self.set_paints_background(True)
 
     def set_paints_background(self, paints: bool) -> None:
-        """Paint the viewport's background here (opaque), or leave it to the style sheet.
-
-        The style sheet draws the table's rounded background with the frame and leaves the
-        viewport transparent, so repainting one cell (each keystroke's count) repainted the card
-        and every ancestor up to the window under it first. Painted here — the base colour, and
-        in the two bottom corners the card, the rounded background and the frame's border arc,
-        drawn by the same style — a cell's repaint stops at the viewport, with the same pixels
-        (tests/ui/test_typing_paths.py compares them with this off).
-        """
+        """Paint the viewport's background here (``widgets.paint_view_background``), so a cell's
+        repaint (each keystroke's count) stops at the viewport; off: the style sheet paints it."""
         self._paints_background = paints
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, paints)
         self.viewport().update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if self._paints_background:
-            self._paint_background(event.region())
+            paint_view_background(self, event.region())
         super().paintEvent(event)
-
-    def _paint_background(self, region: QRegion) -> None:
-        viewport = self.viewport()
-        painter = QPainter(viewport)
-        painter.setClipRegion(region)
-        painter.fillRect(region.boundingRect(), viewport.palette().base())
-        r, n = viewport.rect(), _CORNER
-        corners = QRegion(QRect(r.left(), r.bottom() - n + 1, n, n)).united(
-            QRect(r.right() - n + 1, r.bottom() - n + 1, n, n)
-        )
-        corners = corners.intersected(region)
-        if not corners.isEmpty():  # the rounded corners: what the card and the frame draw there
-            painter.setClipRegion(corners)
-            painter.fillRect(corners.boundingRect(), QColor(theme.colors().card))
-            painter.translate(-viewport.pos())
-            option = QStyleOption()
-            option.initFrom(self)
-            self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, self)
-            self.drawFrame(painter)
-        painter.end()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         keys = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)

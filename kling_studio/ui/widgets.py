@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QRegion
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QStyle,
+    QStyleOption,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kling_studio.ui import icons, theme
 
@@ -49,6 +59,40 @@ class OpaquePlainTextEdit(QPlainTextEdit):
         painter.fillRect(event.rect(), self.viewport().palette().brush(QPalette.ColorRole.Base))
         painter.end()
         super().paintEvent(event)
+
+
+_CORNER = 8  # px: covers the style sheet's 6 px border radius of fields and lists, antialiasing too
+
+
+def paint_view_background(view: QAbstractScrollArea, region: QRegion) -> None:
+    """Paint what lies under ``view``'s viewport in ``region``, for a viewport marked opaque.
+
+    The style sheet draws a list's rounded background with its frame and leaves the viewport
+    transparent, so repainting one row repainted the card and every ancestor up to the window
+    under it first. Painted here instead — the base colour, and in the corners the card, the
+    rounded background and the border arc drawn by the same style — the repaint stops at the
+    viewport with the same pixels (tests/ui/test_typing_paths.py compares them). For views on
+    a card (QFrame#card).
+    """
+    viewport = view.viewport()
+    painter = QPainter(viewport)
+    painter.setClipRegion(region)
+    painter.fillRect(region.boundingRect(), viewport.palette().base())
+    r, n = viewport.rect(), _CORNER
+    corners = QRegion()
+    for x in (r.left(), r.right() - n + 1):
+        for y in (r.top(), r.bottom() - n + 1):
+            corners = corners.united(QRect(x, y, n, n))
+    corners = corners.intersected(region)
+    if not corners.isEmpty():
+        painter.setClipRegion(corners)
+        painter.fillRect(corners.boundingRect(), QColor(theme.colors().card))
+        painter.translate(-viewport.pos())
+        option = QStyleOption()
+        option.initFrom(view)
+        view.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, view)
+        view.drawFrame(painter)
+    painter.end()
 
 
 class CardLabel(QLabel):

@@ -283,7 +283,9 @@ async def test_self_painted_backgrounds_follow_a_live_theme_switch(qtbot) -> Non
 
 
 @pytest.mark.parametrize("theme_name", ["dark", "light"])
-async def test_the_shot_table_paints_its_own_background_with_the_same_pixels(qtbot, theme_name: str) -> None:
+async def test_the_shot_table_and_diagnostics_paint_their_own_background_with_the_same_pixels(
+    qtbot, theme_name: str
+) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     apply_theme(app, theme_name)
@@ -305,6 +307,18 @@ async def test_the_shot_table_paints_its_own_background_with_the_same_pixels(qtb
             for focus in (window.shot_editor.text_edit, view):  # the border's colour follows focus
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
                 assert grab(True) == grab(False)
+        view.set_paints_background(True)
+
+        # The same for the list of errors and warnings (rows to its top and bottom corners).
+        view = window.prompt_preview.list
+        card = view.parentWidget()
+        assert card is not None
+        load(window, storyboard(*[(f"shot {n}; with a semicolon", 2) for n in range(6)]))
+        window.shot_editor.text_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        assert view.isVisible() and window.prompt_preview.diagnostics.rowCount() == 6
+        assert grab(True) == grab(False)
+        view.setFocus(Qt.FocusReason.OtherFocusReason)
+        assert grab(True) == grab(False)
         view.set_paints_background(True)
     finally:
         apply_theme(app, "dark")
