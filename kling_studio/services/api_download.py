@@ -11,8 +11,9 @@ before it takes its name. The partial file is kept when the failure is worth res
 5xx, the deadline, cancellation) and removed otherwise; ``OSError`` (a full disk, say) removes it
 and propagates untouched so the engine can say what happened to the disk.
 
-Speed: the network is read 1 MiB at a time with two copies fewer (``http_reads``), the loop only
-counts bytes, checks the cap and writes each chunk, and the file is fsynced once, at the end.
+Speed: the network is read 1 MiB at a time with two copies fewer (``http_reads``); the loop only
+counts bytes, checks the cap and hands each chunk to a worker thread that writes it and starts
+its writeback (``write_behind``); the file is fsynced once, at the end.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from kling_studio.services.api_errors import (
 )
 from kling_studio.services.http_reads import large_reads
 from kling_studio.services.retry import RetryPolicy, is_retryable_read
+from kling_studio.services.write_behind import WriteBehind
 
 log = logging.getLogger("kling_studio.api")
 
@@ -68,44 +70,6 @@ def check_download_url(url: str) -> httpx.URL:
 
 def temp_path_for(dest: Path) -> Path:
     return dest.parent / f".{dest.name}.part"
-
-
-class _WriteBehind:
-    """The file's writes in a worker thread, in order, one at a time, while the loop reads on.
-
-    Not on the loop: with three streams a 1 MiB write into the page cache took 0.4 ms typically
-    but up to 28 ms (the kernel throttling dirty pages), and the writes added up to almost half
-    of the GUI thread's time (``benchmarks/gui_load_bench.py``). One write in flight: the order
-    is the file's order, memory holds one chunk more, and ``done`` counts bytes in the file,
-    which is what progress reports (a process killed after a report keeps those bytes).
-    """
-
-    def __init__(self, fh: BinaryIO, start: int) -> None:
-        self._fh = fh
-        self._pending: asyncio.Future[int] | None = None
-        self._queued = 0
-        self.done = start
-
-    async def write(self, chunk: bytes) -> None:
-        await self.drain()
-        self._queued = len(chunk)
-        self._pending = asyncio.get_running_loop().run_in_executor(None, self._fh.write, chunk)
-
-    async def drain(self) -> None:
-        pending = self._pending
-        if pending is None:
-            return
-        try:
-            # Shielded, and kept when cancelled: the caller's ``finally`` drains again and so
-            # waits for the write under way; the file is never closed in the middle of one.
-            await asyncio.shield(pending)
-        except asyncio.CancelledError:
-            raise
-        except BaseException:
-            self._pending = None  # a failed write is raised once
-            raise
-        self._pending = None
-        self.done += self._queued
 
 
 def _flush_sync_close(fh: BinaryIO) -> None:
@@ -332,7 +296,7 @@ async def _fetch_once(
             if on_progress is not None:
                 on_progress(state.written, state.total)
             # Identity only (checked above): raw bytes are the file's bytes, no decoder in between.
-            writer = _WriteBehind(fh, state.written)
+            writer = WriteBehind(fh, state.written)  # the writes run in a worker thread
             try:
                 with large_reads(response):
                     async for chunk in raw_chunks(response):

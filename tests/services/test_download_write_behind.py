@@ -9,8 +9,12 @@ download with its partial file kept. Real loopback servers, real files.
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
+import pytest
+
+from kling_studio.services import write_behind
 from kling_studio.services.api_client import KlingClient
 from kling_studio.services.api_download import temp_path_for
 from kling_studio.services.api_errors import KlingAPIError, NetworkError
@@ -107,3 +111,9 @@ async def test_the_deadline_stops_a_stalled_download_and_keeps_what_arrived(tmp_
     kept = temp_path_for(dest).read_bytes()
     assert kept == data[: len(kept)] and len(kept) == len(data) // 2
     assert not dest.exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="sync_file_range is Linux's")
+def test_the_writeback_kick_is_available_on_linux() -> None:
+    # Without it downloads stay correct but the final fsync carries the whole file again.
+    assert write_behind._sync_file_range is not None
