@@ -551,8 +551,18 @@ class StudioWindow(QMainWindow):
 
     def _on_undo_state(self, _available: bool = False) -> None:
         # The stack announces "nothing to undo" while it is being destroyed with the window.
+        # Only Undo/Redo follow it: a merged keystroke announces it too, and the rest of the
+        # actions are brought up to date by the document change that came with it.
         if isValid(self.document) and isValid(self.document.undo_stack):
-            self._update_actions()
+            self._update_undo_actions()
+
+    def _update_undo_actions(self) -> None:
+        a = self.studio_actions
+        stack = self.document.undo_stack
+        a.undo.setEnabled(stack.canUndo())
+        a.redo.setEnabled(stack.canRedo())
+        a.undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        a.redo.setText(f"&Redo {stack.redoText()}".rstrip())
 
     def _update_actions(self) -> None:
         from kling_studio.domain.limits import KLING_3_TURBO
@@ -561,10 +571,7 @@ class StudioWindow(QMainWindow):
         doc = self.document
         n = len(doc.storyboard.shots)
         i = doc.selected
-        a.undo.setEnabled(doc.undo_stack.canUndo())
-        a.redo.setEnabled(doc.undo_stack.canRedo())
-        a.undo.setText(f"&Undo {doc.undo_stack.undoText()}".rstrip())
-        a.redo.setText(f"&Redo {doc.undo_stack.redoText()}".rstrip())
+        self._update_undo_actions()
         full = n >= KLING_3_TURBO.max_shots
         a.add_shot.setEnabled(not full)
         a.duplicate_shot.setEnabled(i >= 0 and not full)
