@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import statistics
@@ -200,18 +201,34 @@ async def bench(jobs: int, seconds: float, downloads: int, size_mb: int, stall_m
             started = time.perf_counter()
             loaded = await measure(meter, seconds)
             streamed = time.perf_counter() - started
+            # The figures first: nothing after the measurement may keep them from being printed.
+            print_figures(idle, loaded, jobs, downloads, size_mb, seconds, stall_ms, moved[0] / MB / streamed)
             for pull in pulls:
                 pull.cancel()
             await asyncio.gather(*pulls, return_exceptions=True)
     finally:
         server.terminate()
         server.wait(timeout=10)
-        window.shutdown() if hasattr(window, "shutdown") else None
-        await engine.stop()
-        await local.stop()
+        # Not window.close(): closing a studio whose preview holds a video can block inside Qt's
+        # FFmpeg backend (seen twice here); the process ends with os._exit after the figures.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(engine.stop(), 15)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(local.stop(), 15)
         window.document.undo_stack.setClean()
-        window.close()
+    return 0
 
+
+def print_figures(
+    idle: list[float],
+    loaded: list[float],
+    jobs: int,
+    downloads: int,
+    size_mb: int,
+    seconds: float,
+    stall_ms: float,
+    rate: float,
+) -> None:
     print(f"60 Hz frame clock; frame time = due moment → end of its paint (over {LATE_MS:.1f} ms = late or missed)")
     for name, frames in (("idle", idle), ("under load", loaded)):
         median, p99, worst, late = summary(frames)
@@ -221,11 +238,11 @@ async def bench(jobs: int, seconds: float, downloads: int, size_mb: int, stall_m
         )
     print(
         f"load: {jobs} jobs polling (task 20 s), {downloads} downloads streaming ({size_mb} MB file, "
-        f"{moved[0] / MB / streamed:.0f} MB/s together), {seconds:g} s measured"
-        + (f"; injected {stall_ms:g} ms GUI stall every 1 s" if stall_ms > 0 else "")
+        f"{rate:.0f} MB/s together), {seconds:g} s measured"
+        + (f"; injected {stall_ms:g} ms GUI stall every 1 s" if stall_ms > 0 else ""),
+        flush=True,
     )
     report(f"GUI frame time (p99), {jobs} jobs polling + {downloads} downloads", summary(loaded)[1], "ms", 16.7, 8)
-    return 0
 
 
 def main() -> int:
@@ -241,6 +258,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         code = runner.run(bench(args.jobs, args.seconds, args.downloads, args.size_mb, args.inject_stall_ms))
+    sys.stdout.flush()
     os._exit(code)  # the figures are out; skip Qt's teardown of a busy window
 
 
