@@ -297,9 +297,13 @@ async def _fetch_once(
                 on_progress(state.written, state.total)
             # Identity only (checked above): raw bytes are the file's bytes, no decoder in between.
             writer = WriteBehind(fh, state.written)  # the writes run in a worker thread
+            # Held until this function returns, after the answer is closed: a loop left while
+            # suspended elsewhere (cancelled waiting for a write) must not have its generators
+            # finalised at once, mid-answer, in another task (httpcore then awaits in GeneratorExit).
+            chunks = raw_chunks(response)
             try:
                 with large_reads(response):
-                    async for chunk in raw_chunks(response):
+                    async for chunk in chunks:
                         if not chunk:
                             continue
                         after = state.written + len(chunk)

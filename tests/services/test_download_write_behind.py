@@ -117,3 +117,29 @@ async def test_the_deadline_stops_a_stalled_download_and_keeps_what_arrived(tmp_
 def test_the_writeback_kick_is_available_on_linux() -> None:
     # Without it downloads stay correct but the final fsync carries the whole file again.
     assert write_behind._sync_file_range is not None
+
+
+async def test_downloads_cancelled_while_streaming_leave_prefixes_and_close_cleanly(tmp_path: Path) -> None:
+    # Cancelled at six points while the body streams at loopback speed (one may land while a
+    # write is in flight): each keeps an exact prefix, and the connection's stream closes in this
+    # task, not later from the garbage collector in another (pytest makes that an error here).
+    data = mp4_bytes(24 * MB, seed=8)
+    async with HostileServer(serve_file(data)) as server, KlingClient(None, server.url) as client:
+        for n in range(6):
+            dest = tmp_path / f"v{n}.mp4"
+            stop_at = (n + 1) * 2 * MB
+            reached = asyncio.Event()
+
+            def on_progress(
+                done: int, _total: int | None, stop_at: int = stop_at, reached: asyncio.Event = reached
+            ) -> None:
+                if done >= stop_at:
+                    reached.set()
+
+            task = asyncio.create_task(client.download(f"{server.url}/v.mp4", dest, on_progress=on_progress))
+            await asyncio.wait_for(reached.wait(), 30)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            kept = temp_path_for(dest).read_bytes()
+            assert kept == data[: len(kept)] and len(kept) >= stop_at
+        await asyncio.sleep(0.05)  # let any finaliser run inside the test
