@@ -16,6 +16,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from benchlib import PREFIX
@@ -84,6 +85,10 @@ def main() -> int:
         scripts = [s for s in scripts if any(s.name.startswith(n) for n in args.only)]
     rows: list[dict[str, object]] = []
     for script in scripts:
+        # Each starts on a settled machine: the previous one's dirty pages (a 200 MB download,
+        # a 10,000-job store) written out first, so their writeback lands in nobody's figures.
+        os.sync()
+        time.sleep(2)
         rows.extend(run(script))
     print()
     print(f"{datetime.date.today().isoformat()}, {os.cpu_count()} cores, Python {platform.python_version()}")
