@@ -78,8 +78,10 @@ app.exec()
 _BUILT = (
     _PAINT_PROBE
     + """
+from kling_studio.services.secrets import assume_key_until_asked
 from kling_studio.services.settings import AppSettings
 from kling_studio.ui import theme
+assume_key_until_asked(False)  # as start-up does: the keyring is asked after the first paint
 from kling_studio.ui.main_window import StudioWindow
 app.setStyle("Fusion")
 app.setPalette(theme._palette(theme.DARK))
