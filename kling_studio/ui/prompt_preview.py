@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPaintEvent, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -29,8 +29,8 @@ from kling_studio.ui.widgets import (
     CardLabel,
     CounterLabel,
     OpaquePlainTextEdit,
+    PaintsViewBackground,
     counter_style,
-    paint_view_background,
     set_style_name,
 )
 
@@ -154,7 +154,7 @@ class WrappingDelegate(QStyledItemDelegate):
         return QSize(size)
 
 
-class DiagnosticListView(QListView):
+class DiagnosticListView(PaintsViewBackground, QListView):
     """A list whose rows change their figures on each keystroke over a limit.
 
     QListView lays out every row again (and repaints the whole list) on any ``dataChanged``;
@@ -166,16 +166,6 @@ class DiagnosticListView(QListView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.set_paints_background(True)
-
-    def set_paints_background(self, paints: bool) -> None:
-        self._paints_background = paints
-        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, paints)
-        self.viewport().update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if self._paints_background:
-            paint_view_background(self, event.region())
-        super().paintEvent(event)
 
     def dataChanged(
         self,

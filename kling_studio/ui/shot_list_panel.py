@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QDropEvent, QGuiApplication, QKeyEvent, QPaintEvent
+from PySide6.QtGui import QAction, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,10 +26,10 @@ from kling_studio.ui.shot_table_model import (
     ShotTableModel,
 )
 from kling_studio.ui.storyboard_document import StoryboardDocument
-from kling_studio.ui.widgets import Card, paint_view_background
+from kling_studio.ui.widgets import Card, PaintsViewBackground
 
 
-class ShotTableView(QTableView):
+class ShotTableView(PaintsViewBackground, QTableView):
     """A table whose drops move shots through the model (an undo step), never copy rows.
 
     Enter or F2 on a row asks to edit that shot's text (the editor sits beside the list).
@@ -39,19 +39,7 @@ class ShotTableView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.set_paints_background(True)
-
-    def set_paints_background(self, paints: bool) -> None:
-        """Paint the viewport's background here (``widgets.paint_view_background``), so a cell's
-        repaint (each keystroke's count) stops at the viewport; off: the style sheet paints it."""
-        self._paints_background = paints
-        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, paints)
-        self.viewport().update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if self._paints_background:
-            paint_view_background(self, event.region())
-        super().paintEvent(event)
+        self.set_paints_background(True)  # a cell's repaint (each keystroke's count) stops here
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         keys = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QObject, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QRegion
 from PySide6.QtWidgets import (
@@ -62,6 +64,25 @@ class OpaquePlainTextEdit(QPlainTextEdit):
 
 
 _CORNER = 8  # px: covers the style sheet's 6 px border radius of fields and lists, antialiasing too
+
+
+class PaintsViewBackground:
+    """Mixin (first among the bases) for an item view on a card: its viewport paints its own
+    background with ``paint_view_background``, so a cell's or a row's repaint stops there."""
+
+    _paints_background = False
+
+    def set_paints_background(self, paints: bool) -> None:
+        """On: painted here; off: the style sheet paints it (the tests compare the two)."""
+        view = cast(QAbstractScrollArea, self)
+        self._paints_background = paints
+        view.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, paints)
+        view.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._paints_background:
+            paint_view_background(cast(QAbstractScrollArea, self), event.region())
+        super().paintEvent(event)  # type: ignore[misc]  # the Qt view after this mixin
 
 
 def paint_view_background(view: QAbstractScrollArea, region: QRegion) -> None:
