@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from kling_studio.ui import icons
 from kling_studio.ui.preview_scrub_bar import ShotMarkerSlider
+from kling_studio.ui.widgets import ElideWhenNarrow
 
 DEFAULT_FPS = 24.0  # used until the file says otherwise (the local animatics are 24 fps)
 
@@ -104,6 +105,9 @@ class PreviewPanel(QWidget):
         links = QHBoxLayout()
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long file name ends in "…" (whole in the tooltip) instead of widening the dock past
+        # what a laptop screen leaves beside the editor.
+        self._file_elide = ElideWhenNarrow(self.file_label)
         links.addWidget(self.file_label, 1)
         links.addWidget(self._button(self.action_open))
         links.addWidget(self._button(self.action_folder))

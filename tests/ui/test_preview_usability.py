@@ -185,3 +185,20 @@ def test_marker_labels_never_overlap_and_collapse_to_numbers(qtbot, preview, tmp
     rect = narrow[4][1]
     QTest.mouseClick(preview.scrub, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
     qtbot.waitUntil(lambda: preview.frame_index() == 4 * 8, timeout=5000)  # shot 5 starts at 4 s
+
+
+def test_a_long_file_name_ends_in_an_ellipsis_and_does_not_widen_the_dock(qtbot, preview, clip, tmp_path) -> None:
+    """The file line under the player: a 120-character name keeps the panel's minimum width (the
+    side dock beside the editor on a laptop) and shows "…" with the whole name in its tooltip."""
+    load(qtbot, preview, clip)
+    narrow = preview.minimumSizeHint().width()
+    long_name = tmp_path / ("a-very-long-take-name-" * 5 + "final.mp4")
+    long_name.write_bytes(clip.read_bytes())
+    load(qtbot, preview, long_name)
+    assert preview.minimumSizeHint().width() == narrow
+    label = preview.file_label
+    assert long_name.name in label.text()
+    preview.resize(narrow, preview.height())
+    qtbot.waitUntil(lambda: label.width() < label.fontMetrics().horizontalAdvance(label.text()), timeout=3000)
+    label.repaint()
+    assert label.toolTip() == label.text()  # the whole name, where "…" cut it
