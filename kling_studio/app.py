@@ -325,10 +325,12 @@ async def _main(
 
     from PySide6.QtCore import QTimer
 
+    from kling_studio.ui import tasks
     from kling_studio.ui.engine_startup import startup_of
 
     window, settings = painted.window, painted.settings
     loop = asyncio.get_running_loop()
+    tasks.start_waiting()  # e.g. measuring the opened project's first frame
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     if not window.isVisible():  # closed before the loop ran (no signal then)
@@ -412,6 +414,9 @@ def run_gui(file: str | None = None, *, smoke: bool = False, force_local: bool =
     from kling_studio.ui.icons import app_icon
 
     app.setWindowIcon(app_icon())
+    from kling_studio.ui import tasks
+
+    tasks.expect_loop()  # what the editor starts before the loop runs waits for it
     painted = paint_editor(app, paths, file, smoke)
     # Everything below comes after the first paint: the asyncio loop, the keyring, the engine.
     import asyncio
