@@ -210,8 +210,18 @@ class PreviewPanel(QWidget):
         if not self.player.source().isEmpty():
             # Only a player that holds a file is stopped: calling into Qt's FFmpeg backend with
             # nothing loaded gains nothing and was seen to block on a mutex while closing.
-            self.player.stop()
-            self.player.setSource(QUrl())
+            # With the player's signals held: a slot run from inside ``stop()`` (the play
+            # button's icon) was seen to deadlock with the backend's threads (1 run in ~7 of
+            # tests/ui/test_queue_end_to_end.py, and a window close under load). The panel
+            # resets what those slots would have set itself, below.
+            blocked = self.player.blockSignals(True)
+            try:
+                self.player.stop()
+                self.player.setSource(QUrl())
+            finally:
+                self.player.blockSignals(blocked)
+            self._on_playback_state(QMediaPlayer.PlaybackState.StoppedState)
+            self.time_label.setText(f"{time_text(0)} / {time_text(0)}")
         self._path = None
         self.scrub.set_shot_starts(None)
         self.scrub.set_segment_starts_ms(None)
