@@ -325,12 +325,12 @@ async def _main(
 
     from PySide6.QtCore import QTimer
 
-    from kling_studio.ui import tasks
+    from kling_studio.ui import tasks as ui_tasks
     from kling_studio.ui.engine_startup import startup_of
 
     window, settings = painted.window, painted.settings
     loop = asyncio.get_running_loop()
-    tasks.start_waiting()  # e.g. measuring the opened project's first frame
+    ui_tasks.start_waiting()  # e.g. measuring the opened project's first frame
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     if not window.isVisible():  # closed before the loop ran (no signal then)
