@@ -3,7 +3,12 @@ jobs in the queue. Shared by the screenshots and the layout audit so both look a
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -111,3 +116,23 @@ def open_scene(
     panels = window.job_panels
     if video is not None and panels is not None and panels.preview is not None:
         panels.preview.load(str(video), starts or [0])
+
+
+def run_on_screen(width: int, height: int, module: str, *args: str) -> None:
+    """``python -m module args…`` in a child process whose offscreen screen is ``width``×``height``
+    (a QApplication reads its screens once) and whose data folder is a fresh temporary one."""
+    config = Path(tempfile.mkdtemp(prefix="kling-screen-")) / "screens.json"
+    screen = {"name": "screen", "x": 0, "y": 0, "width": width, "height": height}
+    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}), "utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}")
+    env["KLING_STUDIO_HOME"] = tempfile.mkdtemp(prefix="kling-shots-home-")
+    subprocess.run([sys.executable, "-m", module, *args], env=env, check=True, stderr=subprocess.DEVNULL)
+
+
+def release_window(window: Any) -> None:
+    """What closing the window would stop (autosave, generation, the job panels), without closing it."""
+    window.files.shutdown()
+    window.generation.shutdown()
+    if window.job_panels is not None:
+        window.job_panels.shutdown()

@@ -9,10 +9,8 @@ from a config file when the QApplication starts. The first frame is drawn with P
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +18,7 @@ from pathlib import Path
 
 from kling_studio.domain.jobs import JobState
 from kling_studio.domain.storyboard import Shot, Storyboard
-from kling_studio.ui.demo.scene import FOUR_SHOTS, draw_first_frame, four_shot_storyboard
+from kling_studio.ui.demo.scene import FOUR_SHOTS, draw_first_frame, four_shot_storyboard, release_window, run_on_screen
 
 SIZE = (1480, 980)
 # (file name, screen width, screen height, theme): the studio as it opens on that screen.
@@ -94,10 +92,7 @@ def render(out_dir: Path) -> list[Path]:
         path = out_dir / name
         window.grab().save(str(path))
         written.append(path)
-        window.files.shutdown()
-        window.generation.shutdown()
-        if window.job_panels is not None:
-            window.job_panels.shutdown()
+        release_window(window)
         window.hide()
         window.deleteLater()
         app.processEvents()
@@ -158,10 +153,7 @@ def render_studio(path: Path, theme: str) -> Path:
         app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(path))
-    window.files.shutdown()
-    window.generation.shutdown()
-    if window.job_panels is not None:
-        window.job_panels.shutdown()
+    release_window(window)
     return path
 
 
@@ -169,15 +161,8 @@ def render_studio_sizes(out_dir: Path) -> list[Path]:
     """One child process per screen size (a QApplication reads its screens once)."""
     written = []
     for name, width, height, theme in STUDIO_SHOTS:
-        config = Path(tempfile.mkdtemp(prefix="kling-screen-")) / "screens.json"
-        screen = {"name": "screen", "x": 0, "y": 0, "width": width, "height": height}
-        screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-        config.write_text(json.dumps({"screens": [screen]}), "utf-8")
-        env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}")
-        env["KLING_STUDIO_HOME"] = tempfile.mkdtemp(prefix="kling-shots-home-")
         target = out_dir / name
-        cmd = [sys.executable, "-m", "kling_studio.ui.demo.screenshots", "--studio", str(target), "--theme", theme]
-        subprocess.run(cmd, env=env, check=True, stderr=subprocess.DEVNULL)
+        run_on_screen(width, height, "kling_studio.ui.demo.screenshots", "--studio", str(target), "--theme", theme)
         written.append(target)
     return written
 

@@ -6,14 +6,13 @@ offscreen screen is 1366×768 (the platform reads its screen when the QApplicati
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from kling_studio.ui.demo.scene import release_window, run_on_screen
 
 WIDTH, HEIGHT = 1366, 768
 SEGMENTS = (
@@ -100,23 +99,13 @@ def render_here(out_dir: Path) -> list[Path]:
     dialog.grab().save(str(written[1]))
     dialog.close()
     ui.shutdown()
-    window.files.shutdown()
-    window.generation.shutdown()
-    if window.job_panels is not None:
-        window.job_panels.shutdown()
+    release_window(window)
     return written
 
 
 def render_sequence_shots(out_dir: Path) -> list[Path]:
     """Both pictures, rendered in a child process on a 1366×768 offscreen screen."""
-    config = Path(tempfile.mkdtemp(prefix="kling-screen-")) / "screens.json"
-    screen = {"name": "screen", "x": 0, "y": 0, "width": WIDTH, "height": HEIGHT}
-    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-    config.write_text(json.dumps({"screens": [screen]}), "utf-8")
-    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}")
-    env["KLING_STUDIO_HOME"] = tempfile.mkdtemp(prefix="kling-shots-home-")
-    cmd = [sys.executable, "-m", "kling_studio.ui.demo.sequence_shots", "--here", str(out_dir)]
-    subprocess.run(cmd, env=env, check=True, stderr=subprocess.DEVNULL)
+    run_on_screen(WIDTH, HEIGHT, "kling_studio.ui.demo.sequence_shots", "--here", str(out_dir))
     return [out_dir / "sequence-strip.png", out_dir / "compare-takes.png"]
 
 
